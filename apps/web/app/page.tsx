@@ -1,0 +1,69 @@
+import Link from 'next/link'
+import { ActionPanel } from '@/components/action-panel'
+import { ApiPanel } from '@/components/api-panel'
+import { UserList } from '@/components/user-list'
+import { isActionError } from 'actionroute'
+import { listUsers, type UserPage } from '@/server/users/queries'
+import { listUsersInput } from '@/server/users/schema'
+
+const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value)
+
+async function pageOf(q: string | undefined, cursor: string | undefined): Promise<{ page: UserPage; notice?: string }> {
+  const input = listUsersInput.safeParse({ q, cursor })
+  if (!input.success) return { page: await listUsers(listUsersInput.parse({})), notice: 'That search is not valid; showing everyone.' }
+  try {
+    return { page: await listUsers(input.data) }
+  } catch (error) {
+    if (!isActionError(error)) throw error
+    return { page: await listUsers({ ...input.data, cursor: undefined }), notice: 'That page link has expired; showing the first page.' }
+  }
+}
+
+function pageHref(q: string | undefined, cursor: string) {
+  return `/?${new URLSearchParams({ ...(q ? { q } : {}), cursor })}`
+}
+
+export default async function Home({ searchParams }: PageProps<'/'>) {
+  const params = await searchParams
+  const q = first(params.q)?.trim() || undefined
+  const { page, notice } = await pageOf(q, first(params.cursor))
+
+  return (
+    <main>
+      <h1>User Directory</h1>
+      <p className="lead">
+        One <code>addUser</code> operation, two doors: a Server Action and an API route. Both save to the same database;
+        the list shows which door each user came through. <Link href="/api/users">Browse the JSON API</Link>.
+      </p>
+
+      <div className="panels">
+        <ActionPanel />
+        <ApiPanel />
+      </div>
+
+      <section className="users" aria-labelledby="users-title">
+        <h2 id="users-title">Users</h2>
+        <form role="search" action="/" className="toolbar">
+          <div className="field">
+            <label htmlFor="search">Search by name</label>
+            <input id="search" name="q" type="search" defaultValue={q} />
+          </div>
+          <button type="submit" className="secondary">
+            Search
+          </button>
+          {q ? (
+            <Link className="button secondary" href="/">
+              Clear
+            </Link>
+          ) : null}
+        </form>
+        {notice ? <p role="alert">{notice}</p> : null}
+        {q && page.users.length === 0 ? <p className="empty">No users match “{q}”.</p> : <UserList users={page.users} />}
+        <nav className="pager" aria-label="Pages">
+          {page.prevCursor ? <Link href={pageHref(q, page.prevCursor)}>← Newer</Link> : <span />}
+          {page.nextCursor ? <Link href={pageHref(q, page.nextCursor)}>Older →</Link> : <span />}
+        </nav>
+      </section>
+    </main>
+  )
+}

@@ -1,0 +1,36 @@
+'use client'
+
+import { idle } from 'actionroute/client'
+import { useActionState } from 'react'
+import { addUserAction } from '@/app/actions'
+import { Field } from './field'
+import { useRoundTrip } from './use-round-trip'
+
+/** Adds a user through the Server Action; works without JavaScript too. */
+export function ActionPanel() {
+  const [state, submit, pending] = useActionState(addUserAction, idle)
+  const [ms, start] = useRoundTrip(state)
+  const values = state.status === 'error' ? state.values : undefined
+  return (
+    <section className="panel" aria-labelledby="action-panel-title">
+      <header>
+        <h2 id="action-panel-title">Server Action</h2>
+        <p>
+          A <code>&apos;use server&apos;</code> function posted by a React form. Works with JavaScript off.
+        </p>
+      </header>
+      <form aria-label="Server Action" action={submit} onSubmit={start} noValidate>
+        <Field name="name" label="Name" defaultValue={values?.name} errors={state.fieldErrors?.name} />
+        <Field name="email" label="Email" hint="optional" type="email" defaultValue={values?.email} errors={state.fieldErrors?.email} />
+        <button type="submit" disabled={pending} aria-busy={pending}>
+          {pending ? 'Adding…' : 'Add User'}
+        </button>
+      </form>
+      <div role="status" className="result">
+        {state.status === 'success' ? <p className="success">{state.message}</p> : null}
+        {state.status === 'error' ? <p className="error">{state.formError}</p> : null}
+        {ms !== null ? <p className="meta">Round trip: {ms} ms</p> : null}
+      </div>
+    </section>
+  )
+}

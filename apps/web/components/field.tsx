@@ -1,0 +1,40 @@
+import { useId } from 'react'
+
+interface FieldProps {
+  name: string
+  label: string
+  hint?: string
+  type?: 'text' | 'email'
+  defaultValue?: string | undefined
+  errors?: string[] | undefined
+  autoComplete?: string
+}
+
+/** A labelled input whose errors are announced with it (aria-describedby). */
+export function Field({ name, label, hint, type = 'text', defaultValue, errors, autoComplete = 'off' }: FieldProps) {
+  const id = useId()
+  const errorId = `${id}-error`
+  const invalid = Boolean(errors?.length)
+  return (
+    <div className="field">
+      <label htmlFor={id}>
+        {label}
+        {hint ? <span className="hint"> ({hint})</span> : null}
+      </label>
+      <input
+        id={id}
+        name={name}
+        type={type}
+        defaultValue={defaultValue}
+        autoComplete={autoComplete}
+        aria-invalid={invalid || undefined}
+        aria-describedby={invalid ? errorId : undefined}
+      />
+      {invalid ? (
+        <p id={errorId} className="field-error">
+          {errors!.join(' ')}
+        </p>
+      ) : null}
+    </div>
+  )
+}

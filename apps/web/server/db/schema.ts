@@ -1,0 +1,29 @@
+import { sql } from 'drizzle-orm'
+import { check, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+
+export const USER_SOURCES = ['action', 'api'] as const
+export type UserSource = (typeof USER_SOURCES)[number]
+
+// Millisecond precision, so a timestamp survives the round trip through a JS Date in a page cursor.
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' })
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    email: text('email'),
+    source: text('source', { enum: USER_SOURCES }).notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex('users_email_lower_key').on(sql`lower(${table.email})`),
+    index('users_created_at_id_idx').on(table.createdAt.desc(), table.id.desc()),
+    check('users_name_length', sql`char_length(${table.name}) between 1 and 100`),
+    check('users_source_valid', sql`${table.source} in ('action', 'api')`),
+  ],
+)
+
+export type User = typeof users.$inferSelect
+export type NewUser = typeof users.$inferInsert

@@ -1,0 +1,58 @@
+/** Built-in error codes and the HTTP status each one renders as. */
+export const errorStatus = {
+  BAD_REQUEST: 400,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  VALIDATION_FAILED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+} as const
+
+export type BuiltInErrorCode = keyof typeof errorStatus
+
+/** A problem with one input field; `path` is dot-separated (`address.city`, `tags.0`). */
+export interface FieldIssue {
+  path: string
+  message: string
+}
+
+export interface ActionErrorOptions {
+  /** HTTP status; defaults to the built-in status for `code`, else 400. */
+  status?: number
+  /** Problems with individual fields, shown next to them in forms. */
+  issues?: FieldIssue[]
+  /** Extra response headers (e.g. `Allow`, `Retry-After`). */
+  headers?: Record<string, string>
+  /** Set on unexpected errors: the id under which the details were logged. */
+  errorId?: string
+  cause?: unknown
+}
+
+/**
+ * The one error type operations throw on purpose. It renders as RFC 9457 problem+json over HTTP
+ * and as a value (never a thrown Error) from a Server Action.
+ */
+export class ActionError extends Error {
+  override readonly name = 'ActionError'
+  readonly code: string
+  readonly status: number
+  readonly issues: FieldIssue[]
+  readonly headers: Record<string, string>
+  readonly errorId: string | undefined
+
+  constructor(code: string, message: string, options: ActionErrorOptions = {}) {
+    super(message, { cause: options.cause })
+    this.code = code
+    this.status = options.status ?? errorStatus[code as BuiltInErrorCode] ?? 400
+    this.issues = options.issues ?? []
+    this.headers = options.headers ?? {}
+    this.errorId = options.errorId
+  }
+}
+
+export function isActionError(error: unknown): error is ActionError {
+  return error instanceof ActionError
+}

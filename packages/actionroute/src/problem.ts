@@ -1,0 +1,46 @@
+import type { ActionError, FieldIssue } from './errors'
+
+/** An RFC 9457 problem details body, extended with a stable `code` and field `errors`. */
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: string
+  errors?: FieldIssue[]
+  errorId?: string
+}
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+export function toProblem(error: ActionError): Problem {
+  const problem: Problem = {
+    type: `urn:actionroute:problem:${error.code.toLowerCase().replaceAll('_', '-')}`,
+    title: titles[error.status] ?? 'Error',
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+  }
+  if (error.issues.length > 0) problem.errors = error.issues
+  if (error.errorId) problem.errorId = error.errorId
+  return problem
+}
+
+export function problemResponse(error: ActionError): Response {
+  return new Response(JSON.stringify(toProblem(error)), {
+    status: error.status,
+    headers: { ...error.headers, 'content-type': PROBLEM_CONTENT_TYPE },
+  })
+}

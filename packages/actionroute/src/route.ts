@@ -1,0 +1,96 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+import { DEFAULT_BODY_LIMIT, readBody } from './body'
+import { clientIp, parseCookieHeader, type Context } from './context'
+import { ActionError } from './errors'
+import { parseFormData } from './form-data'
+import { execute, type HttpMethod, type Operation } from './operation'
+import { problemResponse } from './problem'
+
+/** The second argument Next.js 16 passes to a Route Handler. */
+export interface RouteContext {
+  params: Promise<Record<string, string | string[] | undefined>>
+}
+
+export type RouteHandler = (request: Request, context: RouteContext) => Promise<Response>
+
+export interface RouteOptions {
+  /** Largest accepted request body in bytes; default 1 MB. */
+  bodyLimit?: number
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const satisfies readonly HttpMethod[]
+const READS_QUERY = new Set(['GET', 'HEAD', 'DELETE'])
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Query string (GET/DELETE) or body, with route params laid over it: params name the resource. */
+async function inputOf(request: Request, context: RouteContext | undefined, bodyLimit: number): Promise<unknown> {
+  const params = (await context?.params) ?? {}
+  const source = READS_QUERY.has(request.method)
+    ? parseFormData(new URL(request.url).searchParams)
+    : await readBody(request, bodyLimit)
+  if (Object.keys(params).length === 0) return source
+  if (source === undefined || isPlainObject(source)) return { ...source, ...params }
+  throw new ActionError('BAD_REQUEST', 'The request body must be a JSON object.')
+}
+
+function contextOf(request: Request): Context {
+  return {
+    transport: 'route',
+    headers: request.headers,
+    cookies: parseCookieHeader(request.headers.get('cookie')),
+    ip: clientIp(request.headers),
+    request,
+  }
+}
+
+/** Serves an operation as a Next.js Route Handler: `export const POST = route(addUser)`. */
+export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: RouteOptions = {}): RouteHandler {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
+  const status = op.http?.status ?? 200
+  return async function handle(request, context) {
+    const ctx = contextOf(request)
+    let raw: unknown
+    try {
+      raw = await inputOf(request, context, bodyLimit)
+    } catch (error) {
+      if (error instanceof ActionError) return problemResponse(error)
+      throw error
+    }
+    const outcome = await execute(op, raw, ctx)
+    if (!outcome.ok) return problemResponse(outcome.error)
+    const headers = new Headers()
+    const location = op.http?.location?.(outcome.data)
+    if (location) headers.set('location', location)
+    if (status === 204) return new Response(null, { status, headers })
+    headers.set('content-type', 'application/json')
+    return new Response(JSON.stringify(outcome.data), { status, headers })
+  }
+}
+
+/**
+ * Serves several operations from one path, one per method; every other method answers
+ * 405 problem+json with an `Allow` header.
+ * `export const { GET, POST, PUT, PATCH, DELETE } = routes({ GET: listUsers, POST: addUser })`
+ */
+export function routes(
+  operations: Partial<Record<HttpMethod, Operation>>,
+  options: RouteOptions = {},
+): Record<(typeof METHODS)[number], RouteHandler> {
+  const allowed = METHODS.filter((method) => operations[method])
+  const allow = [...allowed, ...(operations.GET ? ['HEAD'] : [])].join(', ')
+  const notAllowed: RouteHandler = async (request) =>
+    problemResponse(
+      new ActionError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allow}.`, {
+        headers: { allow },
+      }),
+    )
+  const handlers = {} as Record<(typeof METHODS)[number], RouteHandler>
+  for (const method of METHODS) {
+    const op = operations[method]
+    handlers[method] = op ? route(op, options) : notAllowed
+  }
+  return handlers
+}
