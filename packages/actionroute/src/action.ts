@@ -1,6 +1,5 @@
-import { cookies, headers } from 'next/headers'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import { clientIp, type Context } from './context'
+import { actionContext } from './action-context'
 import type { FieldIssue } from './errors'
 import { echoValues, parseFormData } from './form-data'
 import { execute, type Operation } from './operation'
@@ -18,17 +17,6 @@ export interface FormActionOptions<Data> {
 }
 
 const SECRET_NAME = /password|secret|token/i
-
-async function actionContext(): Promise<Context> {
-  const [headerStore, cookieStore] = await Promise.all([headers(), cookies()])
-  const requestHeaders = new Headers(headerStore)
-  return {
-    transport: 'action',
-    headers: requestHeaders,
-    cookies: { get: (name) => cookieStore.get(name)?.value },
-    ip: clientIp(requestHeaders),
-  }
-}
 
 function defaultMessage(data: unknown): string | undefined {
   if (typeof data !== 'object' || data === null || !('message' in data)) return undefined

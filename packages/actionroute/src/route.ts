@@ -31,8 +31,9 @@ async function inputOf(request: Request, context: RouteContext | undefined, body
   const source = READS_QUERY.has(request.method)
     ? parseFormData(new URL(request.url).searchParams)
     : await readBody(request, bodyLimit)
-  if (Object.keys(params).length === 0) return source
+  // No body reads as an empty object, so a missing field is reported by name rather than "expected object".
   if (source === undefined || isPlainObject(source)) return { ...source, ...params }
+  if (Object.keys(params).length === 0) return source
   throw new ActionError('BAD_REQUEST', 'The request body must be a JSON object.')
 }
 

@@ -1,7 +1,7 @@
 import { operation, type Context } from 'actionroute'
 import type { User } from '@/server/db/schema'
 import * as queries from './queries'
-import { listUsersInput, newUserInput, updateUserInput, userIdInput } from './schema'
+import { type UpdateUserInput, listUsersInput, newUserInput, renameUserInput, updateUserInput, userIdInput } from './schema'
 
 // Each users operation is defined once here and served by both doors: app/api/** and app/actions.ts.
 
@@ -35,14 +35,16 @@ export const getUser = operation({
   handler: ({ id }) => found(id, queries.findUser(id)),
 })
 
-export const updateUser = operation({
-  name: 'updateUser',
-  input: updateUserInput,
-  handler: async (input) => {
-    const user = await found(input.id, queries.updateUser(input))
-    return { message: `User ${user.name} updated`, user }
-  },
-})
+async function update(input: UpdateUserInput) {
+  const user = await found(input.id, queries.updateUser(input))
+  return { message: `User ${user.name} updated`, user }
+}
+
+/** PATCH /api/users/{id}: change the name, the email, or both. */
+export const updateUser = operation({ name: 'updateUser', input: updateUserInput, handler: update })
+
+/** The rename form: like updateUser, but the name is required, so a blank one is reported on its field. */
+export const renameUser = operation({ name: 'renameUser', input: renameUserInput, handler: update })
 
 export const deleteUser = operation({
   name: 'deleteUser',

@@ -41,6 +41,8 @@ export const updateUserInput = z
     message: 'Send a name or an email to change',
   })
 
+export const renameUserInput = z.object({ id: userId, name: userName })
+
 export const userIdInput = z.object({ id: userId })
 
 export const PAGE_SIZE_DEFAULT = 20

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest'
+import { users } from '@/server/db/schema'
+import { call, type RequestSpec } from '@/server/testing/http'
+import { setupTestDatabase } from '@/server/testing/database'
+import * as route from './route'
+
+const database = setupTestDatabase()
+const rows = () => database().db.select().from(users)
+
+const problem = (status: number, code: string, paths: string[] = []) => ({
+  status,
+  body: expect.objectContaining({ status, code, ...(paths.length ? { errors: paths.map((path) => expect.objectContaining({ path })) } : {}) }),
+  rows: 0,
+})
+
+const cases: { name: string; request: RequestSpec; expected: { status: number; body: unknown; rows: number; stored?: object } }[] = [
+  {
+    name: 'the canonical example',
+    request: { method: 'POST', json: { name: 'Alice' } },
+    expected: {
+      status: 201,
+      body: { message: 'User Alice added via API route', user: expect.objectContaining({ name: 'Alice', email: null, source: 'api' }) },
+      rows: 1,
+      stored: { name: 'Alice', email: null, source: 'api' },
+    },
+  },
+  {
+    name: 'trims the name, normalizes it to NFC and lower-cases the email',
+    request: { method: 'POST', json: { name: '  Ame\u0301lie  ', email: ' Amelie@Example.COM ' } },
+    expected: { status: 201, body: expect.objectContaining({ message: 'User Amélie added via API route' }), rows: 1, stored: { name: 'Amélie', email: 'amelie@example.com' } },
+  },
+  {
+    name: 'counts characters, not UTF-16 units: 100 emoji fit',
+    request: { method: 'POST', json: { name: '😀'.repeat(100) } },
+    expected: { status: 201, body: expect.objectContaining({ user: expect.objectContaining({ name: '😀'.repeat(100) }) }), rows: 1 },
+  },
+  {
+    name: 'reads urlencoded forms too',
+    request: { method: 'POST', body: 'name=Zo%C3%AB', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+    expected: { status: 201, body: expect.objectContaining({ message: 'User Zoë added via API route' }), rows: 1 },
+  },
+  { name: 'blank name', request: { method: 'POST', json: { name: '   ' } }, expected: problem(422, 'VALIDATION_FAILED', ['name']) },
+  { name: 'missing name', request: { method: 'POST', json: {} }, expected: problem(422, 'VALIDATION_FAILED', ['name']) },
+  { name: 'name of 101 characters', request: { method: 'POST', json: { name: 'x'.repeat(101) } }, expected: problem(422, 'VALIDATION_FAILED', ['name']) },
+  { name: 'name with a line break', request: { method: 'POST', json: { name: 'Al\nice' } }, expected: problem(422, 'VALIDATION_FAILED', ['name']) },
+  { name: 'name that is not text', request: { method: 'POST', json: { name: 42 } }, expected: problem(422, 'VALIDATION_FAILED', ['name']) },
+  { name: 'invalid email', request: { method: 'POST', json: { name: 'Bob', email: 'bob@' } }, expected: problem(422, 'VALIDATION_FAILED', ['email']) },
+  { name: 'a JSON array instead of an object', request: { method: 'POST', json: ['Alice'] }, expected: problem(422, 'VALIDATION_FAILED') },
+  { name: 'an empty body', request: { method: 'POST', headers: { 'content-type': 'application/json' } }, expected: problem(422, 'VALIDATION_FAILED', ['name']) },
+  { name: 'malformed JSON', request: { method: 'POST', body: '{"name":', headers: { 'content-type': 'application/json' } }, expected: problem(400, 'BAD_REQUEST') },
+  { name: 'plain text', request: { method: 'POST', body: 'Alice', headers: { 'content-type': 'text/plain' } }, expected: problem(415, 'UNSUPPORTED_MEDIA_TYPE') },
+  {
+    name: 'a body over 1 MB',
+    request: { method: 'POST', json: { name: 'Alice', padding: 'x'.repeat(1024 * 1024) } },
+    expected: problem(413, 'PAYLOAD_TOO_LARGE'),
+  },
+]
+
+describe('POST /api/addUser', () => {
+  it.each(cases)('$name → $expected.status', async ({ request, expected }) => {
+    const answer = await call(route.POST, { path: '/api/addUser', ...request })
+    expect(answer.status).toBe(expected.status)
+    expect(answer.body).toEqual(expected.body)
+    expect(answer.headers.get('content-type')).toBe(expected.status < 400 ? 'application/json' : 'application/problem+json')
+    const stored = await rows()
+    expect(stored).toHaveLength(expected.rows)
+    if (expected.stored) expect(stored[0]).toMatchObject(expected.stored)
+  })
+
+  it('points Location at the new user', async () => {
+    const answer = await call(route.POST, { method: 'POST', json: { name: 'Alice' } })
+    const { user } = answer.body as { user: { id: string } }
+    expect(answer.headers.get('location')).toBe(`/api/users/${user.id}`)
+  })
+
+  it('answers 409 on an email already taken, whatever its case, and stores nothing', async () => {
+    await call(route.POST, { method: 'POST', json: { name: 'Ada', email: 'ada@example.com' } })
+    const answer = await call(route.POST, { method: 'POST', json: { name: 'Ada Two', email: 'ADA@example.com' } })
+    expect(answer).toMatchObject({
+      status: 409,
+      body: { code: 'EMAIL_TAKEN', errors: [{ path: 'email', message: 'This email is already used by another user' }] },
+    })
+    expect(await rows()).toHaveLength(1)
+  })
+
+  it.each(['GET', 'PUT', 'PATCH', 'DELETE'] as const)('answers %s with 405 and Allow: POST', async (method) => {
+    const answer = await call(route[method], { method })
+    expect(answer.status).toBe(405)
+    expect(answer.headers.get('allow')).toBe('POST')
+    expect(answer.body).toMatchObject({ code: 'METHOD_NOT_ALLOWED' })
+  })
+})

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest'
+import { users } from '@/server/db/schema'
+import { call } from '@/server/testing/http'
+import { setupTestDatabase } from '@/server/testing/database'
+import * as route from './route'
+
+const database = setupTestDatabase()
+
+interface Page {
+  users: { id: string; name: string }[]
+  nextCursor: string | null
+  prevCursor: string | null
+}
+
+/** Inserts users one second apart, oldest first, so "newest first" has one right answer. */
+async function seed(names: string[], at: (index: number) => Date = (index) => new Date(Date.UTC(2026, 0, 1, 0, 0, index))) {
+  await database().db.insert(users).values(names.map((name, index) => ({ name, source: 'api' as const, createdAt: at(index) })))
+}
+
+const list = async (query: string) => {
+  const answer = await call(route.GET, { path: `/api/users?${query}` })
+  expect(answer.status).toBe(200)
+  return answer.body as Page
+}
+const names = (page: Page) => page.users.map((user) => user.name)
+
+describe('GET /api/users', () => {
+  it('lists newest first and walks pages forward and back with opaque cursors', async () => {
+    const all = Array.from({ length: 25 }, (_, i) => `User ${String(i + 1).padStart(2, '0')}`)
+    await seed(all)
+    const newestFirst = [...all].reverse()
+
+    const first = await list('limit=10')
+    expect(names(first)).toEqual(newestFirst.slice(0, 10))
+    expect(first.prevCursor).toBeNull()
+
+    const second = await list(`limit=10&cursor=${first.nextCursor}`)
+    expect(names(second)).toEqual(newestFirst.slice(10, 20))
+
+    const third = await list(`limit=10&cursor=${second.nextCursor}`)
+    expect(names(third)).toEqual(newestFirst.slice(20))
+    expect(third.nextCursor).toBeNull()
+
+    const backToSecond = await list(`limit=10&cursor=${third.prevCursor}`)
+    expect(names(backToSecond)).toEqual(newestFirst.slice(10, 20))
+    const backToFirst = await list(`limit=10&cursor=${backToSecond.prevCursor}`)
+    expect(names(backToFirst)).toEqual(newestFirst.slice(0, 10))
+    expect(backToFirst.prevCursor).toBeNull()
+  })
+
+  it('pages through rows created in the same millisecond without losing or repeating one', async () => {
+    const sameInstant = new Date('2026-01-01T00:00:00.000Z')
+    const all = Array.from({ length: 23 }, (_, i) => `Tied ${i}`)
+    await seed(all, () => sameInstant)
+    const seen: string[] = []
+    let cursor = ''
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await list(`limit=5${cursor ? `&cursor=${cursor}` : ''}`)
+      seen.push(...names(page))
+      if (!page.nextCursor) break
+      cursor = page.nextCursor
+    }
+    expect(seen.toSorted()).toEqual(all.toSorted())
+  })
+
+  it('defaults to 20 per page', async () => {
+    await seed(Array.from({ length: 21 }, (_, i) => `U${i}`))
+    const page = await list('')
+    expect(page.users).toHaveLength(20)
+    expect(page.nextCursor).not.toBeNull()
+  })
+
+  it.each([
+    { q: 'ali', expected: ['Alison', 'Alice'] },
+    { q: 'ALI', expected: ['Alison', 'Alice'] },
+    { q: '100%', expected: ['100% Bob'] },
+    { q: '_', expected: ['snake_case'] },
+    { q: 'nobody', expected: [] },
+  ])('searches names with q=$q', async ({ q, expected }) => {
+    await seed(['Alice', 'Bob', '100% Bob', 'snake_case', 'Alison'])
+    expect(names(await list(`q=${encodeURIComponent(q)}`))).toEqual(expected)
+  })
+
+  it.each([
+    { query: 'limit=0', path: 'limit' },
+    { query: 'limit=101', path: 'limit' },
+    { query: 'limit=ten', path: 'limit' },
+    { query: 'limit=2.5', path: 'limit' },
+    { query: 'cursor=not-a-cursor', path: 'cursor' },
+    { query: `q=${'x'.repeat(101)}`, path: 'q' },
+  ])('answers 422 for $query', async ({ query, path }) => {
+    const answer = await call(route.GET, { path: `/api/users?${query}` })
+    expect(answer.status).toBe(422)
+    expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ path })] })
+  })
+
+  it('POST /api/users adds a user like /api/addUser', async () => {
+    const answer = await call(route.POST, { method: 'POST', json: { name: 'Alice' } })
+    expect(answer).toMatchObject({ status: 201, body: { message: 'User Alice added via API route' } })
+    expect(names(await list(''))).toEqual(['Alice'])
+  })
+
+  it('answers PUT with 405 and the allowed methods', async () => {
+    const answer = await call(route.PUT, { method: 'PUT' })
+    expect(answer.status).toBe(405)
+    expect(answer.headers.get('allow')).toBe('GET, POST, HEAD')
+  })
+})

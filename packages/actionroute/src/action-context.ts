@@ -1,0 +1,20 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { cookies, headers } from 'next/headers'
+import { clientIp, type Context } from './context'
+
+/** Set only by `withActionContext` (testing): a context to use instead of Next's request scope. */
+export const contextOverride = new AsyncLocalStorage<Context>()
+
+/** The context of the Server Action being run, from Next's request scope. */
+export async function actionContext(): Promise<Context> {
+  const override = contextOverride.getStore()
+  if (override) return override
+  const [headerStore, cookieStore] = await Promise.all([headers(), cookies()])
+  const requestHeaders = new Headers(headerStore)
+  return {
+    transport: 'action',
+    headers: requestHeaders,
+    cookies: { get: (name) => cookieStore.get(name)?.value },
+    ip: clientIp(requestHeaders),
+  }
+}

@@ -1,0 +1,96 @@
+import { redirect } from 'next/navigation'
+import { describe, expect, it, vi } from 'vitest'
+import { z } from 'zod'
+import { ActionError, action, formAction, idle, operation } from '../src'
+import { withActionContext } from '../src/testing'
+
+const signUp = operation({
+  name: 'signUp',
+  input: z.object({ email: z.email('Enter an email'), password: z.string().min(8, 'At least 8 characters') }),
+  handler: ({ email }, ctx) => {
+    if (email === 'taken@example.com') {
+      throw new ActionError('EMAIL_TAKEN', 'That email is taken.', { status: 409, issues: [{ path: 'email', message: 'Already used' }] })
+    }
+    if (email === 'boom@example.com') throw new Error('secret detail')
+    if (email === 'away@example.com') redirect('/welcome')
+    return { message: `Welcome ${email}`, ip: ctx.ip, transport: ctx.transport }
+  },
+})
+
+const form = (fields: Record<string, string>) => {
+  const data = new FormData()
+  for (const [name, value] of Object.entries(fields)) data.append(name, value)
+  return data
+}
+const inRequest = <T,>(fn: () => Promise<T>) => withActionContext({ headers: { 'x-forwarded-for': '198.51.100.1, 10.0.0.1' } }, fn)
+
+describe('formAction()', () => {
+  const submit = formAction(signUp)
+
+  it('answers success with the message and the data, and sees the action context', async () => {
+    const state = await inRequest(() => submit(idle, form({ email: 'ada@example.com', password: 'long enough' })))
+    expect(state).toEqual({
+      status: 'success',
+      message: 'Welcome ada@example.com',
+      data: { message: 'Welcome ada@example.com', ip: '198.51.100.1', transport: 'action' },
+    })
+  })
+
+  it('answers field errors and echoes the values, minus the password', async () => {
+    const state = await inRequest(() => submit(idle, form({ email: 'nope', password: 'short' })))
+    expect(state).toEqual({
+      status: 'error',
+      code: 'VALIDATION_FAILED',
+      fieldErrors: { email: ['Enter an email'], password: ['At least 8 characters'] },
+      formError: 'Please correct the fields marked below.',
+      values: { email: 'nope' },
+    })
+  })
+
+  it('renders typed errors as field errors', async () => {
+    const state = await inRequest(() => submit(idle, form({ email: 'taken@example.com', password: 'long enough' })))
+    expect(state).toMatchObject({ status: 'error', code: 'EMAIL_TAKEN', fieldErrors: { email: ['Already used'] } })
+  })
+
+  it('turns an unexpected error into a form error with a reference, never the details', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const state = await inRequest(() => submit(idle, form({ email: 'boom@example.com', password: 'long enough' })))
+    expect(state.status).toBe('error')
+    expect(state.code).toBe('INTERNAL')
+    expect(state.formError).toMatch(/reference [0-9a-f-]{36}/)
+    expect(JSON.stringify(state)).not.toContain('secret detail')
+    log.mockRestore()
+  })
+
+  it("lets Next's redirect() through", async () => {
+    await expect(inRequest(() => submit(idle, form({ email: 'away@example.com', password: 'long enough' })))).rejects.toMatchObject({
+      digest: expect.stringContaining('NEXT_REDIRECT'),
+    })
+  })
+
+  it('runs onSuccess only on success', async () => {
+    const onSuccess = vi.fn()
+    const withHook = formAction(signUp, { onSuccess })
+    await inRequest(() => withHook(idle, form({ email: 'nope', password: 'x' })))
+    expect(onSuccess).not.toHaveBeenCalled()
+    await inRequest(() => withHook(idle, form({ email: 'ada@example.com', password: 'long enough' })))
+    expect(onSuccess).toHaveBeenCalledWith(expect.objectContaining({ message: 'Welcome ada@example.com' }))
+  })
+})
+
+describe('action()', () => {
+  const call = action(signUp)
+
+  it('returns { ok: true, data } or a plain, serializable error value', async () => {
+    expect(await inRequest(() => call({ email: 'ada@example.com', password: 'long enough' }))).toMatchObject({
+      ok: true,
+      data: { message: 'Welcome ada@example.com' },
+    })
+    const failed = await inRequest(() => call({ email: 'taken@example.com', password: 'long enough' }))
+    expect(failed).toEqual({
+      ok: false,
+      error: { code: 'EMAIL_TAKEN', status: 409, message: 'That email is taken.', issues: [{ path: 'email', message: 'Already used' }] },
+    })
+    expect(JSON.parse(JSON.stringify(failed))).toEqual(failed)
+  })
+})

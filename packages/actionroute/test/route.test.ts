@@ -1,0 +1,134 @@
+import { redirect } from 'next/navigation'
+import { describe, expect, it, vi } from 'vitest'
+import { z } from 'zod'
+import { ActionError, operation, route, routes } from '../src'
+
+const greet = operation({
+  name: 'greet',
+  input: z.object({ name: z.string().min(1, 'Name is required'), times: z.coerce.number().int().default(1) }),
+  handler: ({ name, times }) => ({ greeting: `Hello ${name}`.repeat(times) }),
+})
+const create = operation({ name: 'create', input: z.object({ name: z.string() }), handler: (input) => input, http: { status: 201 } })
+const remove = operation({ name: 'remove', input: z.object({ id: z.string() }), handler: () => null, http: { status: 204 } })
+const explode = operation({
+  name: 'explode',
+  input: z.object({}),
+  handler: () => {
+    throw new Error('database password is hunter2')
+  },
+})
+const refuse = operation({
+  name: 'refuse',
+  input: z.object({}),
+  handler: () => {
+    throw new ActionError('RATE_LIMITED', 'Slow down.', { headers: { 'retry-after': '30' } })
+  },
+})
+const goAway = operation({ name: 'goAway', input: z.object({}), handler: () => redirect('/elsewhere') })
+
+const post = (body: BodyInit | null, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  new Request('http://test/greet', { method: 'POST', body, headers, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit)
+const noParams = { params: Promise.resolve({}) }
+
+async function read(response: Response) {
+  const text = await response.text()
+  return { status: response.status, type: response.headers.get('content-type'), body: text ? JSON.parse(text) : null }
+}
+
+describe('route()', () => {
+  it.each([
+    { name: 'JSON', request: post('{"name":"Ada"}'), status: 200, body: { greeting: 'Hello Ada' } },
+    {
+      name: 'urlencoded, coerced by the schema',
+      request: post('name=Ada&times=2', { 'content-type': 'application/x-www-form-urlencoded' }),
+      status: 200,
+      body: { greeting: 'Hello AdaHello Ada' },
+    },
+    { name: 'JSON with a charset', request: post('{"name":"Ada"}', { 'content-type': 'application/json; charset=utf-8' }), status: 200, body: { greeting: 'Hello Ada' } },
+    { name: 'problem+json style types', request: post('{"name":"Ada"}', { 'content-type': 'application/vnd.api+json' }), status: 200, body: { greeting: 'Hello Ada' } },
+    {
+      name: 'validation errors carry field paths',
+      request: post('{"name":""}'),
+      status: 422,
+      body: { code: 'VALIDATION_FAILED', status: 422, title: 'Unprocessable Content', errors: [{ path: 'name', message: 'Name is required' }] },
+    },
+    { name: 'malformed JSON', request: post('{"name"'), status: 400, body: { code: 'BAD_REQUEST', detail: 'The request body is not valid JSON.' } },
+    { name: 'no content type', request: post('name=Ada', {}), status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE' } },
+    { name: 'XML', request: post('<name/>', { 'content-type': 'application/xml' }), status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE' } },
+  ])('$name → $status', async ({ request, status, body }) => {
+    const answer = await read(await route(greet)(request, noParams))
+    expect(answer.status).toBe(status)
+    expect(answer.body).toMatchObject(body)
+    expect(answer.type).toBe(status < 400 ? 'application/json' : 'application/problem+json')
+  })
+
+  it('reads multipart bodies', async () => {
+    const form = new FormData()
+    form.append('name', 'Ada')
+    const answer = await read(await route(greet)(new Request('http://test/', { method: 'POST', body: form }), noParams))
+    expect(answer).toMatchObject({ status: 200, body: { greeting: 'Hello Ada' } })
+  })
+
+  it('reads GET input from the query string', async () => {
+    const answer = await read(await route(greet)(new Request('http://test/greet?name=Ada&times=3'), noParams))
+    expect(answer.body).toEqual({ greeting: 'Hello AdaHello AdaHello Ada' })
+  })
+
+  it('refuses a declared oversized body before reading it', async () => {
+    const request = post('{"name":"Ada"}', { 'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024) })
+    const answer = await read(await route(greet, { bodyLimit: 1024 })(request, noParams))
+    expect(answer).toMatchObject({ status: 413, body: { code: 'PAYLOAD_TOO_LARGE' } })
+  })
+
+  it('stops reading a streamed body as soon as it passes the limit', async () => {
+    let pulled = 0
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++
+        controller.enqueue(new Uint8Array(1024))
+      },
+    })
+    const answer = await read(await route(greet, { bodyLimit: 4096 })(post(endless), noParams))
+    expect(answer).toMatchObject({ status: 413, body: { code: 'PAYLOAD_TOO_LARGE' } })
+    expect(pulled).toBeLessThan(10)
+  })
+
+  it('answers with the declared status: 201 with a body, 204 without one', async () => {
+    expect(await read(await route(create)(post('{"name":"x"}'), noParams))).toMatchObject({ status: 201, body: { name: 'x' } })
+    const removed = await route(remove)(new Request('http://test/x', { method: 'DELETE' }), { params: Promise.resolve({ id: 'x' }) })
+    expect(removed.status).toBe(204)
+    expect(await removed.text()).toBe('')
+  })
+
+  it('hides unexpected errors behind an id that is logged with the details', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const answer = await read(await route(explode)(post('{}'), noParams))
+    expect(answer.status).toBe(500)
+    expect(answer.body.code).toBe('INTERNAL')
+    expect(answer.body.errorId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(JSON.stringify(answer.body)).not.toContain('hunter2')
+    expect(log).toHaveBeenCalledWith(expect.stringContaining(answer.body.errorId), expect.objectContaining({ message: 'database password is hunter2' }))
+    log.mockRestore()
+  })
+
+  it('renders typed errors with their status and headers', async () => {
+    const response = await route(refuse)(post('{}'), noParams)
+    expect(response.status).toBe(429)
+    expect(response.headers.get('retry-after')).toBe('30')
+  })
+
+  it("lets Next's redirect() through untouched", async () => {
+    await expect(route(goAway)(post('{}'), noParams)).rejects.toMatchObject({ digest: expect.stringContaining('NEXT_REDIRECT') })
+  })
+})
+
+describe('routes()', () => {
+  it('serves each operation on its method and answers the rest with 405 + Allow', async () => {
+    const handlers = routes({ GET: greet, DELETE: remove })
+    expect((await handlers.GET(new Request('http://test/?name=A'), noParams)).status).toBe(200)
+    const answer = await handlers.POST(post('{}'), noParams)
+    expect(answer.status).toBe(405)
+    expect(answer.headers.get('allow')).toBe('GET, DELETE, HEAD')
+    expect(await answer.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED', detail: 'POST is not allowed here; use GET, DELETE, HEAD.' })
+  })
+})

@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config'
+import { TotalsReporter } from './test/totals-reporter'
+
+// Suites that need a browser or PostgreSQL run when those are there, and say so loudly when they
+// are not. CI sets REQUIRE_E2E=1 / REQUIRE_POSTGRES=1, which turns a missing one into a failure.
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+const testDatabaseUrl = process.env.TEST_DATABASE_URL
+const leftOut: string[] = []
+
+function optional(name: string, available: boolean, required: boolean, why: string): boolean {
+  if (available) return true
+  if (required) throw new Error(`The ${name} suite is required here but cannot run: ${why}`)
+  leftOut.push(`${name}: ${why}`)
+  return false
+}
+
+const web = path.resolve('apps/web')
+const webProject = (name: string, env: Record<string, string>): TestProjectInlineConfiguration => ({
+  resolve: { alias: { '@': web } },
+  test: {
+    name,
+    root: web,
+    include: ['server/**/*.test.ts', 'app/**/*.test.ts'],
+    env,
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+  },
+})
+
+const projects: TestProjectInlineConfiguration[] = [
+  { test: { name: 'actionroute', root: path.resolve('packages/actionroute'), include: ['test/**/*.test.ts'] } },
+  webProject('web:pglite', { TEST_DB: 'pglite' }),
+]
+
+if (
+  optional('web:postgres', Boolean(testDatabaseUrl), process.env.REQUIRE_POSTGRES === '1',
+    'TEST_DATABASE_URL is not set (e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres); each run creates and drops its own databases there.')
+) {
+  projects.push(webProject('web:postgres', { TEST_DB: 'postgres' }))
+}
+
+if (
+  optional('e2e', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1',
+    `no Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH to your Chrome/Chromium.`)
+) {
+  projects.push({
+    test: {
+      name: 'e2e',
+      root: web,
+      include: ['e2e/**/*.test.ts'],
+      globalSetup: ['e2e/global-setup.ts'],
+      testTimeout: 60_000,
+      hookTimeout: 240_000,
+      fileParallelism: false,
+    },
+  })
+}
+
+for (const reason of leftOut) console.warn(`SKIPPING SUITE ${reason}`)
+
+export default defineConfig({
+  test: {
+    projects,
+    reporters: ['default', new TotalsReporter(leftOut)],
+  },
+})
