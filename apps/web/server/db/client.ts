@@ -29,10 +29,14 @@ export interface DatabaseConfig {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  const poolMax = env.DATABASE_POOL_MAX ? Number(env.DATABASE_POOL_MAX) : undefined
+  if (poolMax !== undefined && !(Number.isInteger(poolMax) && poolMax > 0)) {
+    throw new Error(`DATABASE_POOL_MAX must be a whole number above 0, not "${env.DATABASE_POOL_MAX}".`)
+  }
   return {
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     dataDir: path.resolve(/*turbopackIgnore: true*/ env.DATA_DIR || '.data'),
-    ...(env.DATABASE_POOL_MAX ? { poolMax: Number(env.DATABASE_POOL_MAX) } : {}),
+    ...(poolMax ? { poolMax } : {}),
   }
 }
 
@@ -53,6 +57,8 @@ const MIGRATION_LOCK_ID = 727_274_001
 
 async function openPostgres(url: string, poolMax = 10): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolMax })
+  // An idle connection dropped by the server must not crash the process; the pool replaces it.
+  pool.on('error', (error) => console.error('[db] idle PostgreSQL connection failed:', error.message))
   try {
     const client = await pool.connect()
     try {
