@@ -31,14 +31,14 @@ const webProject = (name: string, env: Record<string, string>): TestProjectInlin
 
 const projects: TestProjectInlineConfiguration[] = [
   { test: { name: 'actionroute', root: path.resolve('packages/actionroute'), include: ['test/**/*.test.ts'] } },
-  webProject('web:pglite', { TEST_DB: 'pglite' }),
+  webProject('web:pglite', { TEST_DB: 'pglite', LOG_LEVEL: 'silent' }),
 ]
 
 if (
   optional('web:postgres', Boolean(testDatabaseUrl), process.env.REQUIRE_POSTGRES === '1',
     'TEST_DATABASE_URL is not set (e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres); each run creates and drops its own databases there.')
 ) {
-  projects.push(webProject('web:postgres', { TEST_DB: 'postgres' }))
+  projects.push(webProject('web:postgres', { TEST_DB: 'postgres', LOG_LEVEL: 'silent' }))
 }
 
 if (

@@ -1,12 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { cookies, headers } from 'next/headers'
-import { clientIp, type Context } from './context'
+import { clientIp, type RequestContext } from './context'
 
 /** Set only by `withActionContext` (testing): a context to use instead of Next's request scope. */
-export const contextOverride = new AsyncLocalStorage<Context>()
+export const contextOverride = new AsyncLocalStorage<RequestContext>()
 
 /** The context of the Server Action being run, from Next's request scope. */
-export async function actionContext(): Promise<Context> {
+export async function actionContext(): Promise<RequestContext> {
   const override = contextOverride.getStore()
   if (override) return override
   const [headerStore, cookieStore] = await Promise.all([headers(), cookies()])

@@ -5,8 +5,8 @@ export interface CookieReader {
   get(name: string): string | undefined
 }
 
-/** What every handler and middleware sees, whatever the transport. */
-export interface Context {
+/** What a transport knows about the call before an operation runs. */
+export interface RequestContext {
   transport: Transport
   headers: Headers
   cookies: CookieReader
@@ -14,6 +14,12 @@ export interface Context {
   ip: string | undefined
   /** The incoming Request, for Route Handlers only. */
   request?: Request
+}
+
+/** What every handler and middleware sees, whatever the transport. */
+export interface Context extends RequestContext {
+  /** The name of the operation being run. */
+  operation: string
 }
 
 export function clientIp(headers: Headers): string | undefined {

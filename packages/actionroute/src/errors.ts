@@ -56,3 +56,27 @@ export class ActionError extends Error {
 export function isActionError(error: unknown): error is ActionError {
   return error instanceof ActionError
 }
+
+/** Creates one declared error; it also carries its code, status and default message for OpenAPI. */
+export interface ErrorFactory {
+  (options?: { message?: string; issues?: FieldIssue[]; cause?: unknown }): ActionError
+  readonly code: string
+  readonly status: number
+  readonly message: string
+}
+
+/**
+ * Declares an operation's typed errors once: `const errors = defineErrors({ EMAIL_TAKEN: { status: 409,
+ * message: '…' } })`, then `throw errors.EMAIL_TAKEN({ issues })` and `operation({ errors, … })`.
+ */
+export function defineErrors<const Specs extends Record<string, { status: number; message: string }>>(
+  specs: Specs,
+): { [Code in keyof Specs]: ErrorFactory } {
+  const factories = {} as Record<string, ErrorFactory>
+  for (const [code, { status, message }] of Object.entries(specs)) {
+    const create = (options: Parameters<ErrorFactory>[0] = {}) =>
+      new ActionError(code, options.message ?? message, { status, issues: options.issues, cause: options.cause })
+    factories[code] = Object.assign(create, { code, status, message })
+  }
+  return factories as { [Code in keyof Specs]: ErrorFactory }
+}

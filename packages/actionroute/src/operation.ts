@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { unstable_rethrow } from 'next/navigation'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import type { Context } from './context'
-import { ActionError } from './errors'
+import type { Context, RequestContext } from './context'
+import { ActionError, type ErrorFactory } from './errors'
 import { validate } from './validate'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -14,55 +14,116 @@ export interface HttpOptions<Output> {
   location?(data: Output): string
 }
 
-export interface OperationConfig<Schema extends StandardSchemaV1, Output> {
-  /** A stable name, used in logs (and later in OpenAPI as the operationId). */
+export type Outcome<Output> = { ok: true; data: Output } | { ok: false; error: ActionError }
+
+/**
+ * Runs around an operation on both doors, with the same context. Call `next()` to go on (optionally
+ * adding to the context, e.g. `next({ user })`), inspect or replace the outcome, or throw an ActionError to refuse.
+ */
+export type Middleware<Added extends object = object> = (
+  ctx: Context,
+  next: (added?: Added) => Promise<Outcome<unknown>>,
+) => Promise<Outcome<unknown>>
+
+/** Declares a middleware; `Added` is what it puts on the context for the handler. */
+export function middleware<Added extends object = object>(fn: Middleware<Added>): Middleware<Added> {
+  return fn
+}
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never
+/** What a list of middleware adds to the context, as one type. */
+export type AddedBy<Use extends readonly Middleware<object>[]> = UnionToIntersection<
+  { [K in keyof Use]: Use[K] extends Middleware<infer Added> ? Added : never }[number]
+>
+
+export interface OperationConfig<
+  Schema extends StandardSchemaV1,
+  Output,
+  Use extends readonly Middleware<object>[] = [],
+> {
+  /** A stable name: the operationId in OpenAPI, and in logs. */
   name: string
+  summary?: string
+  description?: string
+  tags?: readonly string[]
   input: Schema
+  /** The JSON shape of a success (documents the response; checked outside production). */
+  output?: StandardSchemaV1
+  /** The typed errors the handler may throw, from `defineErrors()`: documented with their status. */
+  errors?: Record<string, ErrorFactory>
+  use?: Use
   http?: HttpOptions<Output>
   // Method syntax on purpose: it keeps Operation<ZodObject<...>, X> assignable to Operation<StandardSchemaV1, unknown>.
-  handler(input: StandardSchemaV1.InferOutput<Schema>, ctx: Context): Promise<Output> | Output
+  handler(input: StandardSchemaV1.InferOutput<Schema>, ctx: Context & AddedBy<Use>): Promise<Output> | Output
 }
 
 export interface Operation<Schema extends StandardSchemaV1 = StandardSchemaV1, Output = unknown>
-  extends OperationConfig<Schema, Output> {
+  extends Omit<OperationConfig<Schema, Output>, 'use' | 'handler'> {
   readonly kind: 'operation'
+  readonly use: readonly Middleware<object>[]
+  handler(input: StandardSchemaV1.InferOutput<Schema>, ctx: Context): Promise<Output> | Output
 }
 
 export type InputOf<Op> = Op extends Operation<infer S, unknown> ? StandardSchemaV1.InferInput<S> : never
 export type OutputOf<Op> = Op extends Operation<StandardSchemaV1, infer O> ? O : never
 
-/** Defines a server operation once; serve it with `route()` and `formAction()` / `action()`. */
-export function operation<Schema extends StandardSchemaV1, Output>(
-  config: OperationConfig<Schema, Output>,
+/** Defines a server operation once; serve it with `route()` / `routes()` and `formAction()` / `action()`. */
+export function operation<Schema extends StandardSchemaV1, Output, const Use extends readonly Middleware<object>[] = []>(
+  config: OperationConfig<Schema, Output, Use>,
 ): Operation<Schema, Output> {
-  return { ...config, kind: 'operation' }
+  return { ...config, use: config.use ?? [], kind: 'operation' } as Operation<Schema, Output>
 }
 
-export type Outcome<Output> = { ok: true; data: Output } | { ok: false; error: ActionError }
+const checkOutputs = process.env.NODE_ENV !== 'production'
+
+async function run<Output>(op: Operation<StandardSchemaV1, Output>, raw: unknown, ctx: Context): Promise<Outcome<Output>> {
+  const input = await validate(op.input, raw)
+  const data = await op.handler(input, ctx)
+  if (checkOutputs && op.output) await checkOutput(op, data)
+  return { ok: true, data }
+}
+
+/** Outside production, a handler whose result drifts from its declared output is a bug: fail loudly. */
+async function checkOutput(op: Operation<StandardSchemaV1, unknown>, data: unknown): Promise<void> {
+  const wire: unknown = data === undefined ? undefined : JSON.parse(JSON.stringify(data))
+  const result = await op.output!['~standard'].validate(wire)
+  if (result.issues) {
+    const where = result.issues.map((issue) => `${issue.path?.map(String).join('.') || '(root)'}: ${issue.message}`).join('; ')
+    throw new Error(`${op.name} returned data that does not match its output schema: ${where}`)
+  }
+}
 
 /**
- * Validates and runs an operation. Every failure comes back as an ActionError value;
- * unexpected errors are logged with an id and reduced to that id. Next's own control-flow
- * errors (`redirect()`, `notFound()`, dynamic bail-outs) are rethrown untouched.
+ * Runs an operation's middleware, validation and handler. Every failure comes back as an
+ * ActionError value; unexpected errors are logged with an id and reduced to that id. Next's own
+ * control-flow errors (`redirect()`, `notFound()`, dynamic bail-outs) are rethrown untouched.
  */
 export async function execute<Schema extends StandardSchemaV1, Output>(
   op: Operation<Schema, Output>,
   raw: unknown,
-  ctx: Context,
+  request: RequestContext,
 ): Promise<Outcome<Output>> {
-  try {
-    const input = await validate(op.input, raw)
-    return { ok: true, data: await op.handler(input, ctx) }
-  } catch (error) {
-    unstable_rethrow(error)
-    if (error instanceof ActionError) return { ok: false, error }
-    return { ok: false, error: unexpected(error, op.name, ctx) }
+  const ctx: Context = { ...request, operation: op.name }
+  const guard = async (step: () => Promise<Outcome<unknown>>): Promise<Outcome<unknown>> => {
+    try {
+      return await step()
+    } catch (error) {
+      unstable_rethrow(error)
+      if (error instanceof ActionError) return { ok: false, error }
+      return { ok: false, error: unexpected(error, ctx) }
+    }
   }
+  const chain = (index: number, current: Context): Promise<Outcome<unknown>> => {
+    const layer = op.use[index]
+    if (!layer) return guard(() => run(op as Operation<StandardSchemaV1, Output>, raw, current))
+    return guard(() => layer(current, (added) => chain(index + 1, added ? { ...current, ...added } : current)))
+  }
+  return chain(0, ctx) as Promise<Outcome<Output>>
 }
 
-function unexpected(error: unknown, name: string, ctx: Context): ActionError {
+function unexpected(error: unknown, ctx: Context): ActionError {
   const errorId = randomUUID()
-  console.error(`[actionroute] unexpected error ${errorId} in ${name} (${ctx.transport}):`, error)
+  console.error(`[actionroute] unexpected error ${errorId} in ${ctx.operation} (${ctx.transport}):`, error)
   return new ActionError('INTERNAL', `An unexpected error occurred. Quote reference ${errorId} when reporting it.`, {
     errorId,
   })

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { DEFAULT_BODY_LIMIT, readBody } from './body'
-import { clientIp, parseCookieHeader, type Context } from './context'
+import { clientIp, parseCookieHeader, type RequestContext } from './context'
 import { ActionError } from './errors'
 import { parseFormData } from './form-data'
 import { execute, type HttpMethod, type Operation } from './operation'
@@ -37,7 +37,7 @@ async function inputOf(request: Request, context: RouteContext | undefined, body
   throw new ActionError('BAD_REQUEST', 'The request body must be a JSON object.')
 }
 
-function contextOf(request: Request): Context {
+function contextOf(request: Request): RequestContext {
   return {
     transport: 'route',
     headers: request.headers,

@@ -1,4 +1,4 @@
-import { clientIp, parseCookieHeader, type Context } from './context'
+import { clientIp, parseCookieHeader, type RequestContext } from './context'
 import { contextOverride } from './action-context'
 
 export interface TestRequestInit {
@@ -11,7 +11,7 @@ export interface TestRequestInit {
  */
 export function withActionContext<T>(init: TestRequestInit, fn: () => Promise<T>): Promise<T> {
   const headers = new Headers(init.headers)
-  const ctx: Context = {
+  const ctx: RequestContext = {
     transport: 'action',
     headers,
     cookies: parseCookieHeader(headers.get('cookie')),

@@ -1,11 +1,24 @@
 import { operation, type Context } from 'actionroute'
 import type { User } from '@/server/db/schema'
+import { logRequests } from '@/server/middleware/log-requests'
+import { userErrors } from './errors'
 import * as queries from './queries'
-import { type UpdateUserInput, listUsersInput, newUserInput, renameUserInput, updateUserInput, userIdInput } from './schema'
+import {
+  type UpdateUserInput,
+  listUsersInput,
+  newUserInput,
+  renameUserInput,
+  updateUserInput,
+  userIdInput,
+  userJson,
+  userMessageJson,
+  userPageJson,
+} from './schema'
 
 // Each users operation is defined once here and served by both doors: app/api/** and app/actions.ts.
 
 const doorName = (ctx: Context) => (ctx.transport === 'action' ? 'server action' : 'API route')
+const shared = { tags: ['users'], use: [logRequests] } as const
 
 async function found(id: string, user: Promise<User | null>): Promise<User> {
   const result = await user
@@ -14,8 +27,12 @@ async function found(id: string, user: Promise<User | null>): Promise<User> {
 }
 
 export const addUser = operation({
+  ...shared,
   name: 'addUser',
+  summary: 'Add a user',
   input: newUserInput,
+  output: userMessageJson,
+  errors: { EMAIL_TAKEN: userErrors.EMAIL_TAKEN },
   handler: async (input, ctx) => {
     const user = await queries.insertUser(input, ctx.transport === 'action' ? 'action' : 'api')
     return { message: `User ${user.name} added via ${doorName(ctx)}`, user }
@@ -24,14 +41,22 @@ export const addUser = operation({
 })
 
 export const listUsers = operation({
+  ...shared,
   name: 'listUsers',
+  summary: 'List users, newest first',
+  description: 'Keyset-paginated: follow `nextCursor` / `prevCursor`. `q` matches part of a name, ignoring case.',
   input: listUsersInput,
+  output: userPageJson,
   handler: (input) => queries.listUsers(input),
 })
 
 export const getUser = operation({
+  ...shared,
   name: 'getUser',
+  summary: 'Get one user',
   input: userIdInput,
+  output: userJson,
+  errors: { NOT_FOUND: userErrors.NOT_FOUND },
   handler: ({ id }) => found(id, queries.findUser(id)),
 })
 
@@ -40,15 +65,35 @@ async function update(input: UpdateUserInput) {
   return { message: `User ${user.name} updated`, user }
 }
 
-/** PATCH /api/users/{id}: change the name, the email, or both. */
-export const updateUser = operation({ name: 'updateUser', input: updateUserInput, handler: update })
+export const updateUser = operation({
+  ...shared,
+  name: 'updateUser',
+  summary: 'Change a user’s name, email, or both',
+  description: '`email: null` removes the email.',
+  input: updateUserInput,
+  output: userMessageJson,
+  errors: userErrors,
+  handler: update,
+})
 
 /** The rename form: like updateUser, but the name is required, so a blank one is reported on its field. */
-export const renameUser = operation({ name: 'renameUser', input: renameUserInput, handler: update })
+export const renameUser = operation({
+  ...shared,
+  name: 'renameUser',
+  summary: 'Rename a user',
+  input: renameUserInput,
+  output: userMessageJson,
+  errors: { NOT_FOUND: userErrors.NOT_FOUND },
+  handler: update,
+})
 
 export const deleteUser = operation({
+  ...shared,
   name: 'deleteUser',
+  summary: 'Delete a user',
   input: userIdInput,
+  output: userMessageJson,
+  errors: { NOT_FOUND: userErrors.NOT_FOUND },
   handler: async ({ id }) => {
     const user = await found(id, queries.deleteUser(id))
     return { message: `User ${user.name} deleted`, user }

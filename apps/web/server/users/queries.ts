@@ -3,6 +3,7 @@ import { ActionError } from 'actionroute'
 import { db } from '@/server/db/client'
 import { users, type User, type UserSource } from '@/server/db/schema'
 import { decodeCursor, encodeCursor, isUuid } from './cursor'
+import { userErrors } from './errors'
 import type { ListUsersInput, NewUserInput, UpdateUserInput } from './schema'
 
 const EMAIL_CONSTRAINT = 'users_email_lower_key'
@@ -16,15 +17,15 @@ function isEmailTaken(error: unknown): boolean {
 }
 
 function emailTaken(email: string, cause: unknown): ActionError {
-  return new ActionError('EMAIL_TAKEN', `A user with the email ${email} already exists.`, {
-    status: 409,
+  return userErrors.EMAIL_TAKEN({
+    message: `A user with the email ${email} already exists.`,
     issues: [{ path: 'email', message: 'This email is already used by another user' }],
     cause,
   })
 }
 
 export function userNotFound(id: string): ActionError {
-  return new ActionError('NOT_FOUND', `No user with id ${id}.`)
+  return userErrors.NOT_FOUND({ message: `No user with id ${id}.` })
 }
 
 export async function insertUser(input: NewUserInput, source: UserSource): Promise<User> {

@@ -61,3 +61,21 @@ export const listUsersInput = z.object({
 export type NewUserInput = z.output<typeof newUserInput>
 export type UpdateUserInput = z.output<typeof updateUserInput>
 export type ListUsersInput = z.output<typeof listUsersInput>
+
+// What the operations answer, as JSON: documents the responses in OpenAPI, checked outside production.
+export const userJson = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  email: z.string().nullable(),
+  source: z.enum(['action', 'api']).describe('Which door the user came through'),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+})
+
+export const userMessageJson = z.object({ message: z.string(), user: userJson })
+
+export const userPageJson = z.object({
+  users: z.array(userJson),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next (older) page; null on the last page'),
+  prevCursor: z.string().nullable().describe('Pass as `cursor` for the previous (newer) page; null on the first page'),
+})
