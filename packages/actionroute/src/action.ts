@@ -1,7 +1,8 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { actionContext } from './action-context'
 import type { FieldIssue } from './errors'
-import { echoValues, parseFormData } from './form-data'
+import { formInput } from './coerce'
+import { echoValues } from './form-data'
 import { execute, type Operation } from './operation'
 import type { ActionErrorValue, FormState } from './form-state'
 
@@ -41,7 +42,7 @@ export function formAction<Output>(
 ): (previous: FormState<Output>, formData: FormData) => Promise<FormState<Output>> {
   const isSecret = options.isSecret ?? ((name: string) => SECRET_NAME.test(name))
   return async function submit(_previous, formData) {
-    const outcome = await execute(op, parseFormData(formData), await actionContext())
+    const outcome = await execute(op, formInput(op.input, formData), await actionContext())
     if (outcome.ok) {
       await options.onSuccess?.(outcome.data)
       const message = (options.message ?? defaultMessage)(outcome.data)

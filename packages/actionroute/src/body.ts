@@ -1,5 +1,4 @@
 import { ActionError } from './errors'
-import { parseFormData } from './form-data'
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
 
@@ -31,29 +30,31 @@ async function readCapped(request: Request, limit: number): Promise<Buffer> {
 const mediaTypeOf = (request: Request) =>
   (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
 
+/** A request body: parsed JSON, or form fields still to be shaped by the operation's schema. */
+export type Body = { json: unknown } | { form: FormData | URLSearchParams }
+
 /**
- * Reads a JSON, urlencoded or multipart body. An empty body reads as `undefined`;
- * anything else answers 415, malformed JSON 400, an oversized body 413.
+ * Reads a JSON, urlencoded or multipart body; `undefined` when there is none. Anything else
+ * answers 415, malformed JSON or multipart 400, an oversized body 413.
  */
-export async function readBody(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
+export async function readBody(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<Body | undefined> {
   const mediaType = mediaTypeOf(request)
   const bytes = await readCapped(request, limit)
   if (bytes.byteLength === 0) return undefined
 
   if (mediaType === 'application/json' || mediaType.endsWith('+json')) {
     try {
-      return JSON.parse(new TextDecoder().decode(bytes))
+      return { json: JSON.parse(new TextDecoder().decode(bytes)) }
     } catch {
       throw new ActionError('BAD_REQUEST', 'The request body is not valid JSON.')
     }
   }
   if (mediaType === 'application/x-www-form-urlencoded') {
-    return parseFormData(new URLSearchParams(new TextDecoder().decode(bytes)))
+    return { form: new URLSearchParams(new TextDecoder().decode(bytes)) }
   }
   if (mediaType === 'multipart/form-data') {
     try {
-      const form = await new Response(new Blob([new Uint8Array(bytes)]), { headers: request.headers }).formData()
-      return parseFormData(form)
+      return { form: await new Response(new Blob([new Uint8Array(bytes)]), { headers: request.headers }).formData() }
     } catch {
       throw new ActionError('BAD_REQUEST', 'The request body is not valid multipart/form-data.')
     }

@@ -2,7 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { DEFAULT_BODY_LIMIT, readBody } from './body'
 import { clientIp, parseCookieHeader, type RequestContext } from './context'
 import { ActionError } from './errors'
-import { parseFormData } from './form-data'
+import { formInput } from './coerce'
 import { execute, type HttpMethod, type Operation } from './operation'
 import { problemResponse } from './problem'
 
@@ -25,12 +25,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** Query string (GET/DELETE) or body, with route params laid over it: params name the resource. */
-async function inputOf(request: Request, context: RouteContext | undefined, bodyLimit: number): Promise<unknown> {
+/** Query string (GET/DELETE) or body, shaped by the operation's schema, with route params laid over it. */
+async function inputOf(op: Operation, request: Request, context: RouteContext | undefined, bodyLimit: number): Promise<unknown> {
   const params = (await context?.params) ?? {}
-  const source = READS_QUERY.has(request.method)
-    ? parseFormData(new URL(request.url).searchParams)
-    : await readBody(request, bodyLimit)
+  const body = READS_QUERY.has(request.method) ? { form: new URL(request.url).searchParams } : await readBody(request, bodyLimit)
+  const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form) : body.json
   // No body reads as an empty object, so a missing field is reported by name rather than "expected object".
   if (source === undefined || isPlainObject(source)) return { ...source, ...params }
   if (Object.keys(params).length === 0) return source
@@ -55,7 +54,7 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
     const ctx = contextOf(request)
     let raw: unknown
     try {
-      raw = await inputOf(request, context, bodyLimit)
+      raw = await inputOf(op, request, context, bodyLimit)
     } catch (error) {
       if (error instanceof ActionError) return problemResponse(error)
       throw error

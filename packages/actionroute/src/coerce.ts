@@ -1,0 +1,79 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+import { parseFormData } from './form-data'
+import { NATIVE_DATE, resolveRef, toJsonSchema, type JsonSchema } from './json-schema'
+
+const TRUE = new Set(['true', 'on', '1', 'yes'])
+const FALSE = new Set(['false', 'off', '0', 'no'])
+
+/** The alternatives a schema allows, with `$ref`s followed. */
+function variantsOf(schema: JsonSchema, root: JsonSchema): JsonSchema[] {
+  const resolved = resolveRef(schema, root)
+  const alternatives = resolved.anyOf ?? resolved.oneOf
+  return alternatives ? alternatives.flatMap((variant) => variantsOf(variant, root)) : [resolved]
+}
+
+const typesOf = (variants: JsonSchema[]) =>
+  new Set(variants.flatMap((variant) => (Array.isArray(variant.type) ? variant.type : variant.type ? [variant.type] : [])))
+
+const isIndexKey = (key: string) => /^(0|[1-9]\d*)$/.test(key)
+
+/**
+ * Turns the strings a form sends into what the schema expects: numbers, booleans, Dates, arrays
+ * (one value or `tags[0]`-style keys). A string that does not fit is left alone for validation to report.
+ */
+function coerce(value: unknown, schema: JsonSchema, root: JsonSchema): unknown {
+  const variants = variantsOf(schema, root)
+  const types = typesOf(variants)
+  const arraySchema = variants.find((variant) => variant.type === 'array')
+  const objectSchema = variants.find((variant) => variant.type === 'object' || variant.properties)
+
+  if (typeof value === 'string') {
+    if (types.has('string') && !variants.some((variant) => variant[NATIVE_DATE])) return value
+    const trimmed = value.trim()
+    if ((types.has('number') || types.has('integer')) && trimmed !== '' && Number.isFinite(Number(trimmed))) return Number(trimmed)
+    if (types.has('boolean') && TRUE.has(trimmed.toLowerCase())) return true
+    if (types.has('boolean') && FALSE.has(trimmed.toLowerCase())) return false
+    if (variants.some((variant) => variant[NATIVE_DATE]) && !Number.isNaN(Date.parse(trimmed))) return new Date(trimmed)
+    if (arraySchema) return [coerce(value, arraySchema.items ?? {}, root)]
+    return value
+  }
+  if (Array.isArray(value)) {
+    return arraySchema ? value.map((item) => coerce(item, arraySchema.items ?? {}, root)) : value
+  }
+  if (typeof value === 'object' && value !== null && !(value instanceof File)) {
+    const entries = Object.entries(value)
+    if (arraySchema && entries.every(([key]) => isIndexKey(key))) {
+      return entries
+        .sort(([a], [b]) => Number(a) - Number(b))
+        .map(([, item]) => coerce(item, arraySchema.items ?? {}, root))
+    }
+    if (objectSchema) return coerceObject(value as Record<string, unknown>, objectSchema, root)
+  }
+  return value
+}
+
+/** An unchecked checkbox sends nothing: an absent boolean-only field without a default means false. */
+function isCheckbox(property: JsonSchema, root: JsonSchema): boolean {
+  const variants = variantsOf(property, root)
+  const types = typesOf(variants)
+  return types.size === 1 && types.has('boolean') && !variants.some((variant) => 'default' in variant)
+}
+
+function coerceObject(value: Record<string, unknown>, schema: JsonSchema, root: JsonSchema): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...value }
+  for (const [key, property] of Object.entries(schema.properties ?? {})) {
+    if (Object.hasOwn(value, key)) result[key] = coerce(value[key], property, root)
+    else if (isCheckbox(property, root)) result[key] = false
+  }
+  return result
+}
+
+/**
+ * FormData or a query string → the input for `schema`: parsed with `parseFormData`, then coerced
+ * by the schema's JSON Schema when its library provides one (Standard JSON Schema).
+ */
+export function formInput(schema: StandardSchemaV1, form: FormData | URLSearchParams): Record<string, unknown> {
+  const parsed = parseFormData(form)
+  const jsonSchema = toJsonSchema(schema, 'input', { markDates: true })
+  return jsonSchema ? (coerce(parsed, jsonSchema, jsonSchema) as Record<string, unknown>) : parsed
+}
