@@ -14,6 +14,7 @@ export const userName = z
   .min(1, 'Name is required')
   .refine((name) => [...name].length <= NAME_MAX, `Name must be at most ${NAME_MAX} characters`)
   .refine((name) => !/\p{Cc}/u.test(name), 'Name must not contain control characters (such as line breaks)')
+  .meta({ description: 'Trimmed and NFC-normalized; 1–100 characters; no control characters', maxLength: NAME_MAX })
 
 export const userEmail = z
   .string({ error: textRequired('Email') })
@@ -21,13 +22,15 @@ export const userEmail = z
   .toLowerCase()
   .max(EMAIL_MAX, `Email must be at most ${EMAIL_MAX} characters`)
   .pipe(z.email('Enter a valid email address, like ada@example.com'))
+  .meta({ description: 'Stored lower-case; unique regardless of case', format: 'email' })
 
 /** Any string may name a user; one that is not a UUID simply matches no user (404, not 422). */
 export const userId = z.string({ error: textRequired('User id') })
 
 export const newUserInput = z.object({
   name: userName,
-  email: userEmail.optional(),
+  // null is accepted as "no email", so a user object read from the API can be posted back as is
+  email: userEmail.nullish(),
 })
 
 export const updateUserInput = z

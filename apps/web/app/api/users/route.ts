@@ -1,4 +1,4 @@
 import { routes } from 'actionroute'
-import { addUser, listUsers } from '@/server/users/operations'
+import { api } from '@/server/api'
 
-export const { GET, POST, PUT, PATCH, DELETE } = routes({ GET: listUsers, POST: addUser })
+export const { GET, POST, PUT, PATCH, DELETE } = routes(api['/api/users'])

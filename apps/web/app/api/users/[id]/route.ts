@@ -1,4 +1,4 @@
 import { routes } from 'actionroute'
-import { deleteUser, getUser, updateUser } from '@/server/users/operations'
+import { api } from '@/server/api'
 
-export const { GET, POST, PUT, PATCH, DELETE } = routes({ GET: getUser, PATCH: updateUser, DELETE: deleteUser })
+export const { GET, POST, PUT, PATCH, DELETE } = routes(api['/api/users/{id}'])

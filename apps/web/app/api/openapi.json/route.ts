@@ -1,0 +1,3 @@
+import { openapiDocument } from '@/server/api'
+
+export const GET = () => Response.json(openapiDocument)

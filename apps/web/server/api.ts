@@ -1,0 +1,20 @@
+import { openapi, type ApiPaths } from 'actionroute'
+import { addUser, deleteUser, getUser, listUsers, updateUser } from './users/operations'
+
+/** Which operation answers which path and method: read by the route files and by the OpenAPI document. */
+export const api = {
+  '/api/addUser': { POST: addUser },
+  '/api/users': { GET: listUsers, POST: addUser },
+  '/api/users/{id}': { GET: getUser, PATCH: updateUser, DELETE: deleteUser },
+} satisfies ApiPaths
+
+export const openapiDocument = openapi({
+  info: {
+    title: 'User Directory API',
+    version: '1.0.0',
+    description:
+      'The HTTP door of the User Directory. Every operation here is also a Server Action in the app. ' +
+      'Errors are RFC 9457 problem+json with a stable `code`.',
+  },
+  paths: api,
+})
