@@ -1,5 +1,9 @@
-import { clientIp, parseCookieHeader, type RequestContext } from './context'
+import { isDeepStrictEqual } from 'node:util'
+import { action } from './action'
 import { contextOverride } from './action-context'
+import { clientIp, parseCookieHeader, type RequestContext } from './context'
+import type { HttpMethod, Operation } from './operation'
+import { route } from './route'
 
 export interface TestRequestInit {
   headers?: HeadersInit
@@ -18,4 +22,98 @@ export function withActionContext<T>(init: TestRequestInit, fn: () => Promise<T>
     ip: clientIp(headers),
   }
   return contextOverride.run(ctx, fn)
+}
+
+/** What a caller can observe of one call, whatever the door: the data, or the error's code, status and field paths. */
+export type Observed = { ok: true; data: unknown } | { ok: false; code: string; status: number; paths: string[] }
+
+export interface ParityOptions {
+  /** The HTTP method the route serves the operation on; GET and DELETE send the input as a query string. */
+  method?: HttpMethod
+  /** Input keys that travel as route params (`/users/{id}`) instead of in the body or query. */
+  params?: readonly string[]
+  /** Puts the world back before each door's call, so both start from the same state. */
+  reset?: () => unknown
+  /** Keeps only what should match: drop generated ids, timestamps, or text that names the door. */
+  project?: (data: unknown) => unknown
+  headers?: HeadersInit
+}
+
+export interface Parity {
+  route: Observed
+  action: Observed
+  same: boolean
+}
+
+const json = (value: unknown): unknown => (value === undefined ? null : JSON.parse(JSON.stringify(value)))
+
+function observedError(code: string, status: number, paths: string[]): Observed {
+  return { ok: false, code, status, paths: [...new Set(paths)].sort() }
+}
+
+async function throughRoute(op: Operation, input: unknown, options: ParityOptions): Promise<Observed> {
+  const method = options.method ?? 'POST'
+  const fields = { ...(input as Record<string, unknown>) }
+  const params: Record<string, string> = {}
+  for (const key of options.params ?? []) {
+    params[key] = String(fields[key])
+    delete fields[key]
+  }
+  const url = new URL('http://parity.test/')
+  const headers = new Headers(options.headers)
+  let body: string | undefined
+  if (readsQuery({ method })) {
+    for (const [key, value] of Object.entries(fields)) if (value !== undefined) url.searchParams.append(key, String(value))
+  } else {
+    body = JSON.stringify(fields)
+    headers.set('content-type', 'application/json')
+  }
+  const response = await route(op)(new Request(url, { method, headers, body }), { params: Promise.resolve(params) })
+  const text = await response.text()
+  const payload = text ? (JSON.parse(text) as Record<string, unknown>) : null
+  if (response.ok) return { ok: true, data: payload }
+  const problem = payload as { code: string; errors?: { path: string }[] }
+  return observedError(problem.code, response.status, (problem.errors ?? []).map((issue) => issue.path))
+}
+
+const readsQuery = (options: ParityOptions) => options.method === 'GET' || options.method === 'DELETE'
+
+/** In a query string, as in a form, an empty value means "absent": give the action the same input. */
+function asQueryInput(input: unknown, params: readonly string[]): unknown {
+  if (typeof input !== 'object' || input === null) return input
+  return Object.fromEntries(Object.entries(input).filter(([key, value]) => value !== '' || params.includes(key)))
+}
+
+async function throughAction(op: Operation, input: unknown, options: ParityOptions): Promise<Observed> {
+  const sent = readsQuery(options) ? asQueryInput(input, options.params ?? []) : input
+  const result = await withActionContext({ headers: options.headers }, () => action(op)(sent))
+  if (result.ok) return { ok: true, data: json(result.data) }
+  return observedError(result.error.code, result.error.status, result.error.issues.map((issue) => issue.path))
+}
+
+/**
+ * Runs one input through the Route Handler and through the Server Action, in-process, and compares
+ * what a caller would observe: the same data (as JSON), or the same error code, status and field paths.
+ */
+export async function compareDoors(op: Operation, input: unknown, options: ParityOptions = {}): Promise<Parity> {
+  const project = options.project ?? ((data: unknown) => data)
+  await options.reset?.()
+  const viaRoute = await throughRoute(op, input, options)
+  await options.reset?.()
+  const viaAction = await throughAction(op, input, options)
+  // A 204 answers no body: over HTTP only success itself is observable.
+  const noBody = (op.http?.status ?? 200) === 204
+  const comparable = (observed: Observed) =>
+    observed.ok ? { ok: true, data: noBody ? null : project(observed.data) } : observed
+  return { route: viaRoute, action: viaAction, same: isDeepStrictEqual(comparable(viaRoute), comparable(viaAction)) }
+}
+
+/** Like `compareDoors`, but throws a readable diff when the doors disagree. */
+export async function expectParity(op: Operation, input: unknown, options: ParityOptions = {}): Promise<void> {
+  const parity = await compareDoors(op, input, options)
+  if (parity.same) return
+  const show = (value: unknown) => JSON.stringify(value, null, 2)
+  throw new Error(
+    `${op.name}: the doors disagree for input ${show(input)}\nroute:  ${show(parity.route)}\naction: ${show(parity.action)}`,
+  )
 }
