@@ -9,7 +9,7 @@ export default defineConfig([
     settings: { next: { rootDir: 'apps/web/' } },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
   globalIgnores(['**/node_modules/**', '**/.next/**', '**/.next-*/**', '**/.data/**', '**/next-env.d.ts']),

@@ -43,7 +43,7 @@ const problemSchema: JsonSchema = {
 /** JSON Schema → an OpenAPI 3.1 schema object: no `$schema`, local `$defs` moved to components. */
 function embed(schema: JsonSchema | null, components: Record<string, JsonSchema>): JsonSchema {
   if (!schema) return {}
-  const { $schema: _dialect, $defs, ...rest } = schema
+  const { $schema, $defs, ...rest } = schema
   for (const [name, def] of Object.entries($defs ?? {})) components[name] = embed(def, components)
   return JSON.parse(JSON.stringify(rest).replaceAll('"#/$defs/', '"#/components/schemas/')) as JsonSchema
 }
