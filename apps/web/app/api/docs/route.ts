@@ -5,6 +5,7 @@ const page = `<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>User Directory API reference</title>
+  <link rel="icon" href="/icon.svg">
   <link rel="stylesheet" href="/api/docs/swagger-ui.css">
   <style>body { margin: 0 } .topbar { display: none }</style>
 </head>
