@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { ActionError, action, middleware, operation, route, type Context } from '../src'
+import { withActionContext } from '../src/testing'
+
+// One middleware, written once, on both doors: it sees the same context and can add to it or refuse.
+const seen: Pick<Context, 'transport' | 'operation' | 'ip'>[] = []
+const auth = middleware<{ user: { name: string } }>(async (ctx, next) => {
+  seen.push({ transport: ctx.transport, operation: ctx.operation, ip: ctx.ip })
+  const token = ctx.headers.get('authorization') ?? ctx.cookies.get('session')
+  if (token !== 'Bearer ada' && token !== 'ada') throw new ActionError('UNAUTHORIZED', 'Sign in first.', { status: 401 })
+  return next({ user: { name: 'Ada' } })
+})
+const timing = middleware(async (_ctx, next) => {
+  const outcome = await next()
+  return outcome.ok ? { ok: true, data: { ...(outcome.data as object), timed: true } } : outcome
+})
+
+const whoAmI = operation({
+  name: 'whoAmI',
+  input: z.object({ greeting: z.string().min(1) }),
+  use: [timing, auth],
+  handler: ({ greeting }, ctx) => ({ text: `${greeting}, ${ctx.user.name}` }),
+})
+
+const viaRoute = async (headers: Record<string, string>, body: object) => {
+  const response = await route(whoAmI)(
+    new Request('http://test/', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }),
+    { params: Promise.resolve({}) },
+  )
+  return { status: response.status, body: await response.json() }
+}
+const viaAction = (headers: Record<string, string>, body: { greeting: string }) =>
+  withActionContext({ headers }, () => action(whoAmI)(body))
+
+describe('middleware', () => {
+  it('adds to the context for the handler, and wraps the outcome, on both doors', async () => {
+    seen.length = 0
+    expect(await viaRoute({ authorization: 'Bearer ada', 'x-forwarded-for': '192.0.2.1' }, { greeting: 'Hello' })).toEqual({
+      status: 200,
+      body: { text: 'Hello, Ada', timed: true },
+    })
+    expect(await viaAction({ cookie: 'session=ada', 'x-real-ip': '192.0.2.2' }, { greeting: 'Hi' })).toEqual({
+      ok: true,
+      data: { text: 'Hi, Ada', timed: true },
+    })
+    expect(seen).toEqual([
+      { transport: 'route', operation: 'whoAmI', ip: '192.0.2.1' },
+      { transport: 'action', operation: 'whoAmI', ip: '192.0.2.2' },
+    ])
+  })
+
+  it('refuses with a typed error before the input is even validated', async () => {
+    expect(await viaRoute({}, { greeting: '' })).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED', detail: 'Sign in first.' } })
+    expect(await viaAction({}, { greeting: '' })).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED', status: 401 } })
+  })
+
+  it('lets validation errors through the chain once admitted', async () => {
+    expect(await viaRoute({ authorization: 'Bearer ada' }, { greeting: '' })).toMatchObject({ status: 422, body: { code: 'VALIDATION_FAILED' } })
+  })
+})
