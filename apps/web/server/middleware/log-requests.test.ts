@@ -5,16 +5,15 @@ import { z } from 'zod'
 import { logRequests } from './log-requests'
 
 const echo = operation({ name: 'echo', input: z.object({ word: z.string().min(1) }), use: [logRequests], handler: ({ word }) => ({ word }) })
+const log = vi.spyOn(console, 'log')
 const lines = () => log.mock.calls.map(([line]) => String(line))
-let log: ReturnType<typeof vi.spyOn<Console, 'log'>>
 
 beforeEach(() => {
   vi.stubEnv('LOG_LEVEL', 'info')
-  log = vi.spyOn(console, 'log').mockImplementation(() => {})
+  log.mockReset().mockImplementation(() => {})
 })
 afterEach(() => {
   vi.unstubAllEnvs()
-  log.mockRestore()
 })
 
 describe('logRequests', () => {
