@@ -1,9 +1,10 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { actionContext } from './action-context'
-import type { FieldIssue } from './errors'
+import type { ActionError, FieldIssue } from './errors'
 import { formInput } from './coerce'
 import { echoValues } from './form-data'
-import { execute, type Operation } from './operation'
+import { unstable_rethrow } from 'next/navigation'
+import { execute, unexpected, type Operation } from './operation'
 import type { ActionErrorValue, FormState } from './form-state'
 
 export type ActionResult<Data> = { ok: true; data: Data } | { ok: false; error: ActionErrorValue }
@@ -44,19 +45,28 @@ export function formAction<Output>(
   return async function submit(_previous, formData) {
     const outcome = await execute(op, formInput(op.input, formData), await actionContext())
     if (outcome.ok) {
-      await options.onSuccess?.(outcome.data)
+      try {
+        await options.onSuccess?.(outcome.data)
+      } catch (error) {
+        // The operation did its work (answering an error would invite a duplicate retry): log the hook's failure, never throw it.
+        unstable_rethrow(error)
+        unexpected(error, { operation: `${op.name} onSuccess`, transport: 'action' })
+      }
       const message = (options.message ?? defaultMessage)(outcome.data)
       return { status: 'success', data: outcome.data, ...(message === undefined ? {} : { message }) }
     }
-    const { error } = outcome
-    const fieldErrors = fieldErrorsOf(error.issues)
-    return {
-      status: 'error',
-      code: error.code,
-      ...(fieldErrors ? { fieldErrors } : {}),
-      formError: fieldErrors ? 'Please correct the fields marked below.' : error.message,
-      values: echoValues(formData, isSecret),
-    }
+    return errorState(outcome.error, formData, isSecret)
+  }
+}
+
+function errorState<Output>(error: ActionError, formData: FormData, isSecret: (name: string) => boolean): FormState<Output> {
+  const fieldErrors = fieldErrorsOf(error.issues)
+  return {
+    status: 'error',
+    code: error.code,
+    ...(fieldErrors ? { fieldErrors } : {}),
+    formError: fieldErrors ? 'Please correct the fields marked below.' : error.message,
+    values: echoValues(formData, isSecret),
   }
 }
 

@@ -27,18 +27,23 @@ export function clientIp(headers: Headers): string | undefined {
   return forwarded || headers.get('x-real-ip') || undefined
 }
 
+/** Reads cookies from a `Cookie` header, parsing it only when a cookie is first asked for. */
 export function parseCookieHeader(header: string | null): CookieReader {
-  const jar = new Map<string, string>()
-  for (const pair of (header ?? '').split(';')) {
-    const at = pair.indexOf('=')
-    if (at < 1) continue
-    const name = pair.slice(0, at).trim()
-    const raw = pair.slice(at + 1).trim()
-    try {
-      jar.set(name, decodeURIComponent(raw))
-    } catch {
-      jar.set(name, raw)
+  let jar: Map<string, string> | undefined
+  const parse = () => {
+    const parsed = new Map<string, string>()
+    for (const pair of (header ?? '').split(';')) {
+      const at = pair.indexOf('=')
+      if (at < 1) continue
+      const name = pair.slice(0, at).trim()
+      const raw = pair.slice(at + 1).trim()
+      try {
+        parsed.set(name, decodeURIComponent(raw))
+      } catch {
+        parsed.set(name, raw)
+      }
     }
+    return parsed
   }
-  return { get: (name) => jar.get(name) }
+  return { get: (name) => (jar ??= parse()).get(name) }
 }

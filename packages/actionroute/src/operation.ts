@@ -113,6 +113,7 @@ export async function execute<Schema extends StandardSchemaV1, Output>(
       return { ok: false, error: unexpected(error, ctx) }
     }
   }
+  if (op.use.length === 0) return guard(() => run(op as Operation<StandardSchemaV1, Output>, raw, ctx)) as Promise<Outcome<Output>>
   const chain = (index: number, current: Context): Promise<Outcome<unknown>> => {
     const layer = op.use[index]
     if (!layer) return guard(() => run(op as Operation<StandardSchemaV1, Output>, raw, current))
@@ -121,7 +122,8 @@ export async function execute<Schema extends StandardSchemaV1, Output>(
   return chain(0, ctx) as Promise<Outcome<Output>>
 }
 
-function unexpected(error: unknown, ctx: Context): ActionError {
+/** Logs an unexpected error under a fresh id and returns the ActionError that carries only that id. */
+export function unexpected(error: unknown, ctx: Pick<Context, 'operation' | 'transport'>): ActionError {
   const errorId = randomUUID()
   console.error(`[actionroute] unexpected error ${errorId} in ${ctx.operation} (${ctx.transport}):`, error)
   return new ActionError('INTERNAL', `An unexpected error occurred. Quote reference ${errorId} when reporting it.`, {

@@ -68,6 +68,19 @@ describe('formAction()', () => {
     })
   })
 
+  it('answers success when onSuccess fails after the work is done, and logs the failure with an id', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const failingHook = formAction(signUp, {
+      onSuccess: () => {
+        throw new Error('cache unavailable')
+      },
+    })
+    const state = await inRequest(() => failingHook(idle, form({ email: 'ada@example.com', password: 'long enough' })))
+    expect(state).toMatchObject({ status: 'success', message: 'Welcome ada@example.com' })
+    expect(log).toHaveBeenCalledWith(expect.stringMatching(/unexpected error [0-9a-f-]{36} in signUp onSuccess/), expect.any(Error))
+    log.mockRestore()
+  })
+
   it('runs onSuccess only on success', async () => {
     const onSuccess = vi.fn()
     const withHook = formAction(signUp, { onSuccess })
