@@ -1,31 +1,18 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { seedUser } from './api'
-import { launchBrowser } from './browser'
-import { startServer, type Server } from './server'
+import { serverAndBrowserForFile } from './app'
 import { addUser, eventually, fieldError, linesOf, panel, rowById, rows, pagesFor, VIA, type PanelName } from './ui'
 
 // The two "add user" panels with JavaScript on: what each shows on success and on failure.
 
-let server: Server
-let browser: Browser
+const app = serverAndBrowserForFile()
 
-beforeAll(async () => {
-  ;[server, browser] = await Promise.all([startServer(), launchBrowser()])
-})
-
-afterAll(async () => {
-  // Browser first: its idle keep-alive connections would hold up the server's graceful shutdown by seconds.
-  await browser?.close()
-  await server?.stop()
-})
-
-const open = pagesFor(() => browser)
+const open = pagesFor(() => app.browser)
 const ROUND_TRIP = /^Round trip: \d+ ms$/
 
 describe('home page', () => {
   it('is the User Directory with both panels, each with Name, Email and Add User', async () => {
-    const { page } = await open(server.url)
+    const { page } = await open(app.server.url)
     expect(await page.title()).toBe('User Directory')
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('User Directory')
     for (const name of ['Server Action', 'API Route'] as const) {
@@ -42,7 +29,7 @@ describe('home page', () => {
 
 describe('Server Action panel', () => {
   it('adds Alice: exact message, round trip time, listed as "server action", Name cleared', async () => {
-    const { page } = await open(server.url)
+    const { page } = await open(app.server.url)
     const form = await addUser(page, 'Server Action', { name: 'Alice' })
 
     await eventually(() => linesOf(form.status), 'Server Action status region').toEqual([
@@ -59,7 +46,7 @@ describe('Server Action panel', () => {
 
 describe('API Route panel', () => {
   it('adds Alice: message, HTTP 201, JSON body; listed as "API route" without a reload', async () => {
-    const { page } = await open(server.url)
+    const { page } = await open(app.server.url)
     // A marker on the window would not survive a full page load: it proves router.refresh() updated the list in place.
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true))
     const form = await addUser(page, 'API Route', { name: 'Alice' })
@@ -102,7 +89,7 @@ describe('validation errors are shown next to the field and keep what was typed'
 
   for (const { panel: name, input, field, message, httpStatus } of cases) {
     it(`${name}: ${field} error "${message}"${httpStatus ? ` (HTTP ${httpStatus})` : ''}`, async () => {
-      const { page } = await open(server.url)
+      const { page } = await open(app.server.url)
       const form = await addUser(page, name, input)
       const invalid = field === 'name' ? form.name : form.email
       const other = field === 'name' ? form.email : form.name
@@ -136,8 +123,8 @@ describe('an email already in use (any case) is refused by the Email field', () 
 
   for (const { panel: name, email, httpStatus } of cases) {
     it(`${name}${httpStatus ? ` (HTTP ${httpStatus})` : ''}`, async () => {
-      await seedUser(server.url, { name: 'First Owner', email })
-      const { page } = await open(server.url)
+      await seedUser(app.server.url, { name: 'First Owner', email })
+      const { page } = await open(app.server.url)
       const typedEmail = email.toUpperCase()
       const form = await addUser(page, name, { name: `Second ${name}`, email: typedEmail })
 
@@ -160,7 +147,7 @@ describe('a name that looks like HTML is shown as text', () => {
 
   for (const name of ['Server Action', 'API Route'] as const) {
     it(`added via the ${name} panel`, async () => {
-      const { page, dialogs } = await open(server.url)
+      const { page, dialogs } = await open(app.server.url)
       const form = await addUser(page, name, { name: XSS })
       await eventually(() => linesOf(form.status), `${name} status`).toContain(`User ${XSS} added via ${VIA[name]}`)
 

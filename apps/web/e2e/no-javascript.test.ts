@@ -1,27 +1,14 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { requestJson, seedUser, type ApiUser } from './api'
-import { launchBrowser } from './browser'
-import { startServer, type Server } from './server'
+import { serverAndBrowserForFile } from './app'
 import { addUser, fieldError, linesOf, panel, rowById, rows, submitAndWaitForLoad, pagesFor } from './ui'
 
 // Progressive enhancement: with JavaScript off, every form is a plain HTML form the server answers with a page.
 
-let server: Server
-let browser: Browser
+const app = serverAndBrowserForFile()
 
-beforeAll(async () => {
-  ;[server, browser] = await Promise.all([startServer(), launchBrowser()])
-})
-
-afterAll(async () => {
-  // Browser first: its idle keep-alive connections would hold up the server's graceful shutdown by seconds.
-  await browser?.close()
-  await server?.stop()
-})
-
-const open = pagesFor(() => browser)
-const openWithoutJs = () => open(server.url, { javaScriptEnabled: false })
+const open = pagesFor(() => app.browser)
+const openWithoutJs = () => open(app.server.url, { javaScriptEnabled: false })
 
 describe('with JavaScript disabled', () => {
   it('the Server Action form adds a user: the returned page shows the message and the new row', async () => {
@@ -35,7 +22,7 @@ describe('with JavaScript disabled', () => {
       { email: 'nojs.person@example.com', via: 'server action' },
     ])
     // Stored, not just echoed: a fresh GET lists it too.
-    await page.goto(server.url)
+    await page.goto(app.server.url)
     expect((await rows(page)).map((row) => row.name)).toContain('Nojs Person')
   })
 
@@ -66,7 +53,7 @@ describe('with JavaScript disabled', () => {
   })
 
   it('renames a user from its row', async () => {
-    const user = await seedUser(server.url, { name: 'Nojs Rename Me' })
+    const user = await seedUser(app.server.url, { name: 'Nojs Rename Me' })
     const { page } = await openWithoutJs()
     const row = rowById(page, user.id)
     await row.locator('summary').filter({ hasText: /^Rename$/ }).click()
@@ -75,11 +62,11 @@ describe('with JavaScript disabled', () => {
     await submitAndWaitForLoad(page, form.getByRole('button', { name: 'Save' }))
 
     expect(await row.locator('td').first().innerText(), 'the row after the page came back').toBe('Nojs Renamed')
-    expect((await requestJson<ApiUser>(`${server.url}/api/users/${user.id}`)).body.name, 'stored name').toBe('Nojs Renamed')
+    expect((await requestJson<ApiUser>(`${app.server.url}/api/users/${user.id}`)).body.name, 'stored name').toBe('Nojs Renamed')
   })
 
   it('deletes a user from its row', async () => {
-    const user = await seedUser(server.url, { name: 'Nojs Delete Me' })
+    const user = await seedUser(app.server.url, { name: 'Nojs Delete Me' })
     const { page } = await openWithoutJs()
     await rowById(page, user.id).locator('summary').filter({ hasText: /^Delete$/ }).click()
     const form = page.getByRole('form', { name: 'Delete Nojs Delete Me' })
@@ -87,6 +74,6 @@ describe('with JavaScript disabled', () => {
 
     expect(await rowById(page, user.id).count(), 'rows for the deleted user').toBe(0)
     expect((await rows(page)).map((row) => row.name)).not.toContain('Nojs Delete Me')
-    expect((await requestJson(`${server.url}/api/users/${user.id}`)).status, 'GET /api/users/<id> after delete').toBe(404)
+    expect((await requestJson(`${app.server.url}/api/users/${user.id}`)).status, 'GET /api/users/<id> after delete').toBe(404)
   })
 })

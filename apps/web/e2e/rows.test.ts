@@ -1,38 +1,26 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { requestJson, seedUser, type ApiUser } from './api'
-import { launchBrowser } from './browser'
-import { startServer, type Server } from './server'
+import { serverAndBrowserForFile } from './app'
 import { eventually, fieldError, linesOf, rowById, rows, pagesFor } from './ui'
 
 // Renaming and deleting a user from its row in the table, with JavaScript on.
 
-let server: Server
-let browser: Browser
+const app = serverAndBrowserForFile()
 
-beforeAll(async () => {
-  ;[server, browser] = await Promise.all([startServer(), launchBrowser()])
-})
-
-afterAll(async () => {
-  // Browser first: its idle keep-alive connections would hold up the server's graceful shutdown by seconds.
-  await browser?.close()
-  await server?.stop()
-})
-
-const open = pagesFor(() => browser)
+const open = pagesFor(() => app.browser)
 
 /** Opens the row's <details> named `summary` ("Rename" / "Delete"). */
 async function openRowAction(page: Page, id: string, summary: 'Rename' | 'Delete') {
   await rowById(page, id).locator('summary').filter({ hasText: new RegExp(`^${summary}$`) }).click()
 }
 
-const storedName = async (id: string) => (await requestJson<ApiUser>(`${server.url}/api/users/${id}`)).body.name
+const storedName = async (id: string) => (await requestJson<ApiUser>(`${app.server.url}/api/users/${id}`)).body.name
 
 describe('Rename', () => {
   it('saves the new name: the row shows it and the form confirms', async () => {
-    const user = await seedUser(server.url, { name: 'Row Rename Me' })
-    const { page } = await open(server.url)
+    const user = await seedUser(app.server.url, { name: 'Row Rename Me' })
+    const { page } = await open(app.server.url)
     await openRowAction(page, user.id, 'Rename')
     const form = page.getByRole('form', { name: 'Rename Row Rename Me' })
     const input = form.getByLabel('New name for Row Rename Me', { exact: true })
@@ -49,8 +37,8 @@ describe('Rename', () => {
   })
 
   it('refuses a blank name with an error by the field, and keeps the old name', async () => {
-    const user = await seedUser(server.url, { name: 'Row Keep Name' })
-    const { page } = await open(server.url)
+    const user = await seedUser(app.server.url, { name: 'Row Keep Name' })
+    const { page } = await open(app.server.url)
     await openRowAction(page, user.id, 'Rename')
     const form = page.getByRole('form', { name: 'Rename Row Keep Name' })
     const input = form.getByLabel('New name for Row Keep Name', { exact: true })
@@ -70,8 +58,8 @@ describe('Rename', () => {
 
 describe('Delete', () => {
   it('removes the row after "Confirm delete", and the API no longer finds the user', async () => {
-    const [keep, doomed] = [await seedUser(server.url, { name: 'Row Survivor' }), await seedUser(server.url, { name: 'Row Delete Me' })]
-    const { page } = await open(server.url)
+    const [keep, doomed] = [await seedUser(app.server.url, { name: 'Row Survivor' }), await seedUser(app.server.url, { name: 'Row Delete Me' })]
+    const { page } = await open(app.server.url)
     await openRowAction(page, doomed.id, 'Delete')
     const form = page.getByRole('form', { name: 'Delete Row Delete Me' })
     expect(await form.innerText()).toContain('Delete Row Delete Me? This cannot be undone.')
@@ -79,7 +67,7 @@ describe('Delete', () => {
 
     await eventually(() => rowById(page, doomed.id).count(), 'rows for the deleted user').toBe(0)
     expect((await rows(page)).map((row) => row.id), 'the other user is still listed').toContain(keep.id)
-    const after = await requestJson<{ code?: string }>(`${server.url}/api/users/${doomed.id}`)
+    const after = await requestJson<{ code?: string }>(`${app.server.url}/api/users/${doomed.id}`)
     expect(after.status, 'GET /api/users/<id> after delete').toBe(404)
     expect(after.body.code).toBe('NOT_FOUND')
   })
