@@ -3,6 +3,7 @@ import { errorStatus } from './errors'
 import { toJsonSchema, type JsonSchema } from './json-schema'
 import type { HttpMethod, Operation } from './operation'
 import { PROBLEM_CONTENT_TYPE } from './problem'
+import { readsQuery } from './route'
 
 /** Paths to operations by method: the same table feeds `routes()` and the OpenAPI document. */
 export type ApiPaths = Record<string, Partial<Record<HttpMethod, Operation>>>
@@ -15,7 +16,6 @@ export interface OpenApiOptions {
 
 type Document = Record<string, unknown>
 
-const READS_QUERY: ReadonlySet<HttpMethod> = new Set(['GET', 'DELETE'])
 const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data']
 
 const problemSchema: JsonSchema = {
@@ -63,7 +63,7 @@ const problemResponse = (description: string) => ({
 function errorResponses(op: Operation, method: HttpMethod): Record<string, unknown> {
   const byStatus = new Map<number, string[]>()
   const add = (status: number, line: string) => byStatus.set(status, [...(byStatus.get(status) ?? []), line])
-  if (!READS_QUERY.has(method)) {
+  if (!readsQuery(method)) {
     add(errorStatus.BAD_REQUEST, '`BAD_REQUEST`: the body is not valid JSON or multipart')
     add(errorStatus.PAYLOAD_TOO_LARGE, '`PAYLOAD_TOO_LARGE`: the body is over the size limit')
     add(errorStatus.UNSUPPORTED_MEDIA_TYPE, '`UNSUPPORTED_MEDIA_TYPE`: send JSON, urlencoded or multipart')
@@ -84,7 +84,7 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
   const parameters: Record<string, unknown>[] = pathParams.map((name) => ({ name, in: 'path', required: true, schema: propertyOf(name) }))
   let requestBody: unknown
   const rest = without(input, pathParams)
-  if (READS_QUERY.has(method)) {
+  if (readsQuery(method)) {
     for (const [name, schema] of Object.entries(rest.properties ?? {})) {
       const { description, ...schemaOnly } = schema
       const required = rest.required?.includes(name) ?? false

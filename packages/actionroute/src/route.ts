@@ -3,7 +3,7 @@ import { DEFAULT_BODY_LIMIT, readBody } from './body'
 import { clientIp, parseCookieHeader, type RequestContext } from './context'
 import { ActionError } from './errors'
 import { formInput } from './coerce'
-import { execute, type HttpMethod, type Operation } from './operation'
+import { execute, unexpected, type HttpMethod, type Operation } from './operation'
 import { problemResponse } from './problem'
 
 /** The second argument Next.js 16 passes to a Route Handler. */
@@ -21,6 +21,9 @@ export interface RouteOptions {
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const satisfies readonly HttpMethod[]
 const READS_QUERY = new Set(['GET', 'HEAD', 'DELETE'])
 
+/** GET, HEAD and DELETE carry their input in the query string; the other methods in the body. */
+export const readsQuery = (method: string): boolean => READS_QUERY.has(method)
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -28,7 +31,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Query string (GET/DELETE) or body, shaped by the operation's schema, with route params laid over it. */
 async function inputOf(op: Operation, request: Request, context: RouteContext | undefined, bodyLimit: number): Promise<unknown> {
   const params = (await context?.params) ?? {}
-  const body = READS_QUERY.has(request.method) ? { form: new URL(request.url).searchParams } : await readBody(request, bodyLimit)
+  const body = readsQuery(request.method) ? { form: new URL(request.url).searchParams } : await readBody(request, bodyLimit)
   const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form) : body.json
   // No body reads as an empty object, so a missing field is reported by name rather than "expected object".
   if (source === undefined || isPlainObject(source)) return { ...source, ...params }
@@ -56,8 +59,8 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
     try {
       raw = await inputOf(op, request, context, bodyLimit)
     } catch (error) {
-      if (error instanceof ActionError) return problemResponse(error)
-      throw error
+      // A body that fails to stream is as unexpected as a failing handler: logged with an id, answered with it.
+      return problemResponse(error instanceof ActionError ? error : unexpected(error, { operation: op.name, transport: 'route' }))
     }
     const outcome = await execute(op, raw, ctx)
     if (!outcome.ok) return problemResponse(outcome.error)

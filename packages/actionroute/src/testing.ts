@@ -3,7 +3,7 @@ import { action } from './action'
 import { contextOverride } from './action-context'
 import { clientIp, parseCookieHeader, type RequestContext } from './context'
 import type { HttpMethod, Operation } from './operation'
-import { route } from './route'
+import { readsQuery, route } from './route'
 
 export interface TestRequestInit {
   headers?: HeadersInit
@@ -62,7 +62,7 @@ async function throughRoute(op: Operation, input: unknown, options: ParityOption
   const url = new URL('http://parity.test/')
   const headers = new Headers(options.headers)
   let body: string | undefined
-  if (readsQuery({ method })) {
+  if (readsQuery(method)) {
     for (const [key, value] of Object.entries(fields)) if (value !== undefined) url.searchParams.append(key, String(value))
   } else {
     body = JSON.stringify(fields)
@@ -76,8 +76,6 @@ async function throughRoute(op: Operation, input: unknown, options: ParityOption
   return observedError(problem.code, response.status, (problem.errors ?? []).map((issue) => issue.path))
 }
 
-const readsQuery = (options: ParityOptions) => options.method === 'GET' || options.method === 'DELETE'
-
 /** In a query string, as in a form, an empty value means "absent": give the action the same input. */
 function asQueryInput(input: unknown, params: readonly string[]): unknown {
   if (typeof input !== 'object' || input === null) return input
@@ -85,7 +83,7 @@ function asQueryInput(input: unknown, params: readonly string[]): unknown {
 }
 
 async function throughAction(op: Operation, input: unknown, options: ParityOptions): Promise<Observed> {
-  const sent = readsQuery(options) ? asQueryInput(input, options.params ?? []) : input
+  const sent = readsQuery(options.method ?? 'POST') ? asQueryInput(input, options.params ?? []) : input
   const result = await withActionContext({ headers: options.headers }, () => action(op)(sent))
   if (result.ok) return { ok: true, data: json(result.data) }
   return observedError(result.error.code, result.error.status, result.error.issues.map((issue) => issue.path))

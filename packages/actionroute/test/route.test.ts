@@ -111,6 +111,19 @@ describe('route()', () => {
     log.mockRestore()
   })
 
+  it('answers a body that fails mid-stream with 500 and an id, never a bare throw', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const broken = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error('connection reset'))
+      },
+    })
+    const answer = await read(await route(greet)(post(broken), noParams))
+    expect(answer).toMatchObject({ status: 500, body: { code: 'INTERNAL', errorId: expect.any(String) } })
+    expect(log).toHaveBeenCalledWith(expect.stringContaining(answer.body.errorId), expect.objectContaining({ message: 'connection reset' }))
+    log.mockRestore()
+  })
+
   it('renders typed errors with their status and headers', async () => {
     const response = await route(refuse)(post('{}'), noParams)
     expect(response.status).toBe(429)
