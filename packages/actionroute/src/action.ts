@@ -1,8 +1,8 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { actionContext } from './action-context'
-import type { ActionError, FieldIssue } from './errors'
+import { ActionError, type FieldIssue } from './errors'
 import { formInput } from './coerce'
-import { echoValues } from './form-data'
+import { echoValues, type FormLimits } from './form-data'
 import { unstable_rethrow } from 'next/navigation'
 import { execute, unexpected, type Operation } from './operation'
 import type { ActionErrorValue, FormState } from './form-state'
@@ -16,6 +16,8 @@ export interface FormActionOptions<Data> {
   isSecret?: (name: string) => boolean
   /** Runs after success, inside the action: the place for `revalidatePath()` or `redirect()`. */
   onSuccess?: (data: Data) => void | Promise<void>
+  /** Bounds on the submitted fields (count, name length, depth, index); see `DEFAULT_FORM_LIMITS`. */
+  formLimits?: Partial<FormLimits>
 }
 
 const SECRET_NAME = /password|secret|token/i
@@ -33,17 +35,31 @@ function fieldErrorsOf(issues: FieldIssue[]): Record<string, string[]> | undefin
   return errors
 }
 
+const notAForm = () =>
+  new ActionError('BAD_REQUEST', 'This action takes a form submission (FormData); nothing else was sent to it.')
+
 /**
  * Serves an operation as a form Server Action for `useActionState`:
- * `export const addUserAction = formAction(addUser)` in a `'use server'` module.
+ * `export const addUserAction = formAction(addUser)` in a `'use server'` module. It also works as a
+ * plain `<form action>`, where React passes the FormData alone.
  */
 export function formAction<Output>(
   op: Operation<StandardSchemaV1, Output>,
   options: FormActionOptions<Output> = {},
 ): (previous: FormState<Output>, formData: FormData) => Promise<FormState<Output>> {
   const isSecret = options.isSecret ?? ((name: string) => SECRET_NAME.test(name))
-  return async function submit(_previous, formData) {
-    const outcome = await execute(op, formInput(op.input, formData), await actionContext())
+  return async function submit(previous: unknown, formData: unknown) {
+    // Anyone can call an action with any arguments: only a FormData is a submission.
+    const form = formData instanceof FormData ? formData : previous instanceof FormData && formData === undefined ? previous : null
+    if (!form) return errorState(notAForm(), null, isSecret)
+    let input: Record<string, unknown>
+    try {
+      input = formInput(op.input, form, options.formLimits)
+    } catch (error) {
+      if (error instanceof ActionError) return errorState(error, form, isSecret)
+      throw error
+    }
+    const outcome = await execute(op, input, await actionContext())
     if (outcome.ok) {
       try {
         await options.onSuccess?.(outcome.data)
@@ -55,18 +71,20 @@ export function formAction<Output>(
       const message = (options.message ?? defaultMessage)(outcome.data)
       return { status: 'success', data: outcome.data, ...(message === undefined ? {} : { message }) }
     }
-    return errorState(outcome.error, formData, isSecret)
+    return errorState(outcome.error, form, isSecret)
   }
 }
 
-function errorState<Output>(error: ActionError, formData: FormData, isSecret: (name: string) => boolean): FormState<Output> {
+function errorState<Output>(error: ActionError, form: FormData | null, isSecret: (name: string) => boolean): FormState<Output> {
   const fieldErrors = fieldErrorsOf(error.issues)
+  const whole = error.issues.filter((issue) => issue.path === '').map((issue) => issue.message)
   return {
     status: 'error',
     code: error.code,
     ...(fieldErrors ? { fieldErrors } : {}),
-    formError: fieldErrors ? 'Please correct the fields marked below.' : error.message,
-    values: echoValues(formData, isSecret),
+    // An issue about the whole input reads best as the form's error; field issues sit by their fields.
+    formError: whole.length > 0 ? whole.join(' ') : fieldErrors ? 'Please correct the fields marked below.' : error.message,
+    values: form ? echoValues(form, isSecret) : {},
   }
 }
 

@@ -27,40 +27,64 @@ async function readCapped(request: Request, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
-const mediaTypeOf = (request: Request) =>
-  (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+/** The media type and charset of a Content-Type header, lower-cased: `application/json; charset=UTF-8` → json, utf-8. */
+function contentTypeOf(request: Request): { mediaType: string; charset: string | undefined } {
+  const [type = '', ...parameters] = (request.headers.get('content-type') ?? '').split(';')
+  const charset = parameters
+    .map((parameter) => parameter.trim().toLowerCase())
+    .find((parameter) => parameter.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/^"(.*)"$/, '$1')
+  return { mediaType: type.trim().toLowerCase(), charset }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Text as UTF-8, refusing bytes that are not: a replaced character would silently change what is stored. */
+function decodeUtf8(bytes: Buffer): string {
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    throw new ActionError('BAD_REQUEST', 'The request body is not valid UTF-8.')
+  }
+}
+
+/** The media types a route accepts for a body, in the order documented. */
+export const BODY_MEDIA_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'] as const
 
 /** A request body: parsed JSON, or form fields still to be shaped by the operation's schema. */
 export type Body = { json: unknown } | { form: FormData | URLSearchParams }
 
 /**
- * Reads a JSON, urlencoded or multipart body; `undefined` when there is none. Anything else
- * answers 415, malformed JSON or multipart 400, an oversized body 413.
+ * Reads a JSON, urlencoded or multipart body; `undefined` when there is none. Any other media type
+ * or a charset other than UTF-8 answers 415, malformed JSON, UTF-8 or multipart 400, an oversized body 413.
  */
 export async function readBody(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<Body | undefined> {
-  const mediaType = mediaTypeOf(request)
+  const { mediaType, charset } = contentTypeOf(request)
   const bytes = await readCapped(request, limit)
   if (bytes.byteLength === 0) return undefined
 
-  if (mediaType === 'application/json' || mediaType.endsWith('+json')) {
+  if (!(BODY_MEDIA_TYPES as readonly string[]).includes(mediaType)) {
+    throw new ActionError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type "${mediaType || '(none)'}" is not supported; send ${BODY_MEDIA_TYPES.join(', ')}.`,
+    )
+  }
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new ActionError('UNSUPPORTED_MEDIA_TYPE', `Charset "${charset}" is not supported; send UTF-8.`)
+  }
+  if (mediaType === 'application/json') {
+    const text = decodeUtf8(bytes)
     try {
-      return { json: JSON.parse(new TextDecoder().decode(bytes)) }
+      return { json: JSON.parse(text) }
     } catch {
       throw new ActionError('BAD_REQUEST', 'The request body is not valid JSON.')
     }
   }
-  if (mediaType === 'application/x-www-form-urlencoded') {
-    return { form: new URLSearchParams(new TextDecoder().decode(bytes)) }
+  if (mediaType === 'application/x-www-form-urlencoded') return { form: new URLSearchParams(decodeUtf8(bytes)) }
+  try {
+    return { form: await new Response(new Blob([new Uint8Array(bytes)]), { headers: request.headers }).formData() }
+  } catch {
+    throw new ActionError('BAD_REQUEST', 'The request body is not valid multipart/form-data.')
   }
-  if (mediaType === 'multipart/form-data') {
-    try {
-      return { form: await new Response(new Blob([new Uint8Array(bytes)]), { headers: request.headers }).formData() }
-    } catch {
-      throw new ActionError('BAD_REQUEST', 'The request body is not valid multipart/form-data.')
-    }
-  }
-  throw new ActionError(
-    'UNSUPPORTED_MEDIA_TYPE',
-    `Content-Type "${mediaType || '(none)'}" is not supported; send application/json, application/x-www-form-urlencoded or multipart/form-data.`,
-  )
 }

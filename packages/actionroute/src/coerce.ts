@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import { parseFormData } from './form-data'
+import { parseFormData, type FormLimits } from './form-data'
 import { NATIVE_DATE, resolveRef, toJsonSchema, type JsonSchema } from './json-schema'
 
 const TRUE = new Set(['true', 'on', '1', 'yes'])
@@ -17,6 +17,9 @@ const typesOf = (variants: JsonSchema[]) =>
 
 const isIndexKey = (key: string) => /^(0|[1-9]\d*)$/.test(key)
 
+/** Plain decimal notation only (spaces around it allowed): `0x10`, `1e3` and `Infinity` stay strings and fail validation. */
+const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/
+
 /**
  * Turns the strings a form sends into what the schema expects: numbers, booleans, Dates, arrays
  * (one value or `tags[0]`-style keys). A string that does not fit is left alone for validation to report.
@@ -30,7 +33,7 @@ function coerce(value: unknown, schema: JsonSchema, root: JsonSchema): unknown {
   if (typeof value === 'string') {
     if (types.has('string') && !variants.some((variant) => variant[NATIVE_DATE])) return value
     const trimmed = value.trim()
-    if ((types.has('number') || types.has('integer')) && trimmed !== '' && Number.isFinite(Number(trimmed))) return Number(trimmed)
+    if ((types.has('number') || types.has('integer')) && DECIMAL.test(trimmed)) return Number(trimmed)
     if (types.has('boolean') && TRUE.has(trimmed.toLowerCase())) return true
     if (types.has('boolean') && FALSE.has(trimmed.toLowerCase())) return false
     if (variants.some((variant) => variant[NATIVE_DATE]) && !Number.isNaN(Date.parse(trimmed))) return new Date(trimmed)
@@ -72,8 +75,12 @@ function coerceObject(value: Record<string, unknown>, schema: JsonSchema, root: 
  * FormData or a query string → the input for `schema`: parsed with `parseFormData`, then coerced
  * by the schema's JSON Schema when its library provides one (Standard JSON Schema).
  */
-export function formInput(schema: StandardSchemaV1, form: FormData | URLSearchParams): Record<string, unknown> {
-  const parsed = parseFormData(form)
+export function formInput(
+  schema: StandardSchemaV1,
+  form: FormData | URLSearchParams,
+  limits?: Partial<FormLimits>,
+): Record<string, unknown> {
+  const parsed = parseFormData(form, limits)
   const jsonSchema = toJsonSchema(schema, 'input', { markDates: true })
   return jsonSchema ? (coerce(parsed, jsonSchema, jsonSchema) as Record<string, unknown>) : parsed
 }

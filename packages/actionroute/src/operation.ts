@@ -117,7 +117,16 @@ export async function execute<Schema extends StandardSchemaV1, Output>(
   const chain = (index: number, current: Context): Promise<Outcome<unknown>> => {
     const layer = op.use[index]
     if (!layer) return guard(() => run(op as Operation<StandardSchemaV1, Output>, raw, current))
-    return guard(() => layer(current, (added) => chain(index + 1, added ? { ...current, ...added } : current)))
+    let called = false
+    const next = (added?: object) => {
+      // A second next() would validate and run the handler again: two inserts for one request.
+      if (called) {
+        return Promise.reject(new Error(`Middleware #${index + 1} of ${op.name} called next() more than once; call it at most once.`))
+      }
+      called = true
+      return chain(index + 1, added ? { ...current, ...added } : current)
+    }
+    return guard(() => layer(current, next))
   }
   return chain(0, ctx) as Promise<Outcome<Output>>
 }

@@ -5,6 +5,8 @@ import { ActionError } from './errors'
 import { formInput } from './coerce'
 import { execute, unexpected, type HttpMethod, type Operation } from './operation'
 import { problemResponse } from './problem'
+import { crossSiteRefused, isCrossSiteForm, originCheck } from './csrf'
+import type { FormLimits } from './form-data'
 
 /** The second argument Next.js 16 passes to a Route Handler. */
 export interface RouteContext {
@@ -16,6 +18,14 @@ export type RouteHandler = (request: Request, context: RouteContext) => Promise<
 export interface RouteOptions {
   /** Largest accepted request body in bytes; default 1 MB. */
   bodyLimit?: number
+  /** Bounds on urlencoded, multipart and query fields; see `DEFAULT_FORM_LIMITS`. */
+  formLimits?: Partial<FormLimits>
+  /**
+   * Origins (`https://app.example.com`) besides the server's own whose pages may post forms here.
+   * Form-type requests (urlencoded, multipart, text/plain) with an unsafe method from any other
+   * origin are refused with 403: a browser sends those cross-site without asking first.
+   */
+  allowedOrigins?: readonly string[]
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const satisfies readonly HttpMethod[]
@@ -29,10 +39,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Query string (GET/DELETE) or body, shaped by the operation's schema, with route params laid over it. */
-async function inputOf(op: Operation, request: Request, context: RouteContext | undefined, bodyLimit: number): Promise<unknown> {
+async function inputOf(op: Operation, request: Request, context: RouteContext | undefined, options: RouteOptions): Promise<unknown> {
   const params = (await context?.params) ?? {}
-  const body = readsQuery(request.method) ? { form: new URL(request.url).searchParams } : await readBody(request, bodyLimit)
-  const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form) : body.json
+  const body = readsQuery(request.method)
+    ? { form: new URL(request.url).searchParams }
+    : await readBody(request, options.bodyLimit ?? DEFAULT_BODY_LIMIT)
+  const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form, options.formLimits) : body.json
   // No body reads as an empty object, so a missing field is reported by name rather than "expected object".
   if (source === undefined || isPlainObject(source)) return { ...source, ...params }
   if (Object.keys(params).length === 0) return source
@@ -51,13 +63,14 @@ function contextOf(request: Request): RequestContext {
 
 /** Serves an operation as a Next.js Route Handler: `export const POST = route(addUser)`. */
 export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: RouteOptions = {}): RouteHandler {
-  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
   const status = op.http?.status ?? 200
+  const isAllowedOrigin = originCheck(options.allowedOrigins)
   return async function handle(request, context) {
+    if (isCrossSiteForm(request, isAllowedOrigin)) return problemResponse(crossSiteRefused())
     const ctx = contextOf(request)
     let raw: unknown
     try {
-      raw = await inputOf(op, request, context, bodyLimit)
+      raw = await inputOf(op, request, context, options)
     } catch (error) {
       // A body that fails to stream is as unexpected as a failing handler: logged with an id, answered with it.
       return problemResponse(error instanceof ActionError ? error : unexpected(error, { operation: op.name, transport: 'route' }))
@@ -73,27 +86,36 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
   }
 }
 
+/** What `routes()` exports: a handler for every method Next routes, so none falls to Next's defaults. */
+export type Routes = Record<(typeof METHODS)[number] | 'HEAD' | 'OPTIONS', RouteHandler>
+
+/** The value of `Allow` for a path serving `operations`. */
+export function allowedMethods(operations: Partial<Record<HttpMethod, Operation>>): string[] {
+  const served = METHODS.filter((method) => operations[method])
+  return [...served, ...(operations.GET ? ['HEAD'] : []), 'OPTIONS']
+}
+
 /**
- * Serves several operations from one path, one per method; every other method answers
- * 405 problem+json with an `Allow` header.
- * `export const { GET, POST, PUT, PATCH, DELETE } = routes({ GET: listUsers, POST: addUser })`
+ * Serves several operations from one path, one per method. HEAD answers as GET without a body,
+ * OPTIONS lists the methods, and every other method answers 405 problem+json; all three from the same
+ * table, so `Allow` never lies.
+ * `export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = routes({ GET: listUsers, POST: addUser })`
  */
-export function routes(
-  operations: Partial<Record<HttpMethod, Operation>>,
-  options: RouteOptions = {},
-): Record<(typeof METHODS)[number], RouteHandler> {
-  const allowed = METHODS.filter((method) => operations[method])
-  const allow = [...allowed, ...(operations.GET ? ['HEAD'] : [])].join(', ')
+export function routes(operations: Partial<Record<HttpMethod, Operation>>, options: RouteOptions = {}): Routes {
+  const allow = allowedMethods(operations).join(', ')
   const notAllowed: RouteHandler = async (request) =>
     problemResponse(
-      new ActionError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allow}.`, {
-        headers: { allow },
-      }),
+      new ActionError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allow}.`, { headers: { allow } }),
     )
-  const handlers = {} as Record<(typeof METHODS)[number], RouteHandler>
+  const handlers = {} as Routes
   for (const method of METHODS) {
     const op = operations[method]
     handlers[method] = op ? route(op, options) : notAllowed
   }
+  handlers.HEAD = async (request, context) => {
+    const response = await handlers.GET(request, context)
+    return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers })
+  }
+  handlers.OPTIONS = async () => new Response(null, { status: 204, headers: { allow } })
   return handlers
 }

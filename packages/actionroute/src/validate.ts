@@ -15,5 +15,8 @@ export async function validate<S extends StandardSchemaV1>(
   const result = await schema['~standard'].validate(value)
   if (!result.issues) return result.value
   const issues: FieldIssue[] = result.issues.map((issue) => ({ path: pathOf(issue), message: issue.message }))
-  throw new ActionError('VALIDATION_FAILED', 'The input is not valid: see `errors` for each field.', { issues })
+  // An issue about the input as a whole ("Passwords do not match") is the message itself.
+  const whole = issues.filter((issue) => issue.path === '').map((issue) => issue.message)
+  const message = whole.length > 0 ? whole.join(' ') : 'The input is not valid: see `errors` for each field.'
+  throw new ActionError('VALIDATION_FAILED', message, { issues })
 }

@@ -1,7 +1,7 @@
 import { redirect } from 'next/navigation'
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { ActionError, action, formAction, idle, operation } from '../src'
+import { ActionError, action, formAction, idle, operation, route } from '../src'
 import { withActionContext } from '../src/testing'
 
 const signUp = operation({
@@ -79,6 +79,55 @@ describe('formAction()', () => {
     expect(state).toMatchObject({ status: 'success', message: 'Welcome ada@example.com' })
     expect(log).toHaveBeenCalledWith(expect.stringMatching(/unexpected error [0-9a-f-]{36} in signUp onSuccess/), expect.any(Error))
     log.mockRestore()
+  })
+
+  it.each([
+    { name: 'nothing', args: [] },
+    { name: 'a string', args: [idle, 'name=Ada'] },
+    { name: 'a plain object', args: [idle, { email: 'ada@example.com', password: 'long enough' }] },
+    { name: 'an array', args: [idle, [['email', 'ada@example.com']]] },
+    { name: 'null', args: [null, null] },
+  ])('answers a clean error, not a crash, when called with $name instead of a FormData', async ({ args }) => {
+    const call = submit as unknown as (...args: unknown[]) => ReturnType<typeof submit>
+    expect(await inRequest(() => call(...args))).toEqual({
+      status: 'error',
+      code: 'BAD_REQUEST',
+      formError: 'This action takes a form submission (FormData); nothing else was sent to it.',
+      values: {},
+    })
+  })
+
+  it('works as a plain <form action>, called with the FormData alone', async () => {
+    const plain = submit as unknown as (formData: FormData) => ReturnType<typeof submit>
+    expect(await inRequest(() => plain(form({ email: 'ada@example.com', password: 'long enough' })))).toMatchObject({ status: 'success' })
+  })
+
+  it('answers fields past the form limits as a form error, keeping what was typed', async () => {
+    const fields = form({ email: 'ada@example.com', password: 'long enough' })
+    fields.append('x'.repeat(2000), 'y')
+    expect(await inRequest(() => submit(idle, fields))).toEqual({
+      status: 'error',
+      code: 'BAD_REQUEST',
+      formError: 'A field name is 2000 characters long; the limit is 1000.',
+      values: { email: 'ada@example.com', ['x'.repeat(2000)]: 'y' },
+    })
+  })
+
+  it('shows an issue about the whole input ("passwords do not match") as the form error, on both doors', async () => {
+    const changePassword = operation({
+      name: 'changePassword',
+      input: z
+        .object({ password: z.string().min(8, 'At least 8 characters'), confirm: z.string() })
+        .refine((input) => input.password === input.confirm, 'Passwords do not match'),
+      handler: () => ({ message: 'Changed' }),
+    })
+    const state = await inRequest(() => formAction(changePassword)(idle, form({ password: 'long enough', confirm: 'different' })))
+    expect(state).toEqual({ status: 'error', code: 'VALIDATION_FAILED', formError: 'Passwords do not match', values: { confirm: 'different' } })
+    const response = await route(changePassword)(
+      new Request('http://test/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"password":"long enough","confirm":"x"}' }),
+      { params: Promise.resolve({}) },
+    )
+    expect(await response.json()).toMatchObject({ status: 422, detail: 'Passwords do not match', errors: [{ path: '', message: 'Passwords do not match' }] })
   })
 
   it('runs onSuccess only on success', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { ActionError, action, middleware, operation, route, type Context } from '../src'
 import { withActionContext } from '../src/testing'
@@ -57,5 +57,23 @@ describe('middleware', () => {
 
   it('lets validation errors through the chain once admitted', async () => {
     expect(await viaRoute({ authorization: 'Bearer ada' }, { greeting: '' })).toMatchObject({ status: 422, body: { code: 'VALIDATION_FAILED' } })
+  })
+
+  it('refuses a second next(): the handler runs once, and the bug is logged with an id', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+    let runs = 0
+    const twice = middleware(async (_ctx, next) => {
+      await next()
+      return next()
+    })
+    const counted = operation({ name: 'counted', input: z.object({}), use: [twice], handler: () => ({ runs: ++runs }) })
+    const result = await withActionContext({}, () => action(counted)({}))
+    expect(result).toMatchObject({ ok: false, error: { code: 'INTERNAL', status: 500 } })
+    expect(runs).toBe(1)
+    expect(log).toHaveBeenCalledWith(
+      expect.stringContaining('in counted (action)'),
+      expect.objectContaining({ message: 'Middleware #1 of counted called next() more than once; call it at most once.' }),
+    )
+    log.mockRestore()
   })
 })

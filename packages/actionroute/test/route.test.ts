@@ -5,7 +5,7 @@ import { ActionError, operation, route, routes } from '../src'
 
 const greet = operation({
   name: 'greet',
-  input: z.object({ name: z.string().min(1, 'Name is required'), times: z.coerce.number().int().default(1) }),
+  input: z.object({ name: z.string().min(1, 'Name is required'), times: z.number().int().default(1) }),
   handler: ({ name, times }) => ({ greeting: `Hello ${name}`.repeat(times) }),
 })
 const create = operation({ name: 'create', input: z.object({ name: z.string() }), handler: (input) => input, http: { status: 201 } })
@@ -45,7 +45,16 @@ describe('route()', () => {
       body: { greeting: 'Hello AdaHello Ada' },
     },
     { name: 'JSON with a charset', request: post('{"name":"Ada"}', { 'content-type': 'application/json; charset=utf-8' }), status: 200, body: { greeting: 'Hello Ada' } },
-    { name: 'problem+json style types', request: post('{"name":"Ada"}', { 'content-type': 'application/vnd.api+json' }), status: 200, body: { greeting: 'Hello Ada' } },
+    { name: 'other +json types, undocumented', request: post('{"name":"Ada"}', { 'content-type': 'application/vnd.api+json' }), status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE' } },
+    { name: 'a charset other than UTF-8', request: post('{"name":"Ada"}', { 'content-type': 'application/json; charset=latin1' }), status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE' } },
+    { name: 'bytes that are not UTF-8', request: post(new Uint8Array([0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])), status: 400, body: { code: 'BAD_REQUEST', detail: 'The request body is not valid UTF-8.' } },
+    {
+      name: 'a name used as a value and as a group (was a RangeError)',
+      request: post('name=ok&x=1&x=2&x[length]=0', { 'content-type': 'application/x-www-form-urlencoded' }),
+      status: 400,
+      body: { code: 'BAD_REQUEST', detail: 'The field "x[length]" is sent both as a value and as a group of fields; use one.' },
+    },
+    { name: 'numbers only in decimal', request: post('name=Ada&times=0x2', { 'content-type': 'application/x-www-form-urlencoded' }), status: 422, body: { code: 'VALIDATION_FAILED' } },
     {
       name: 'validation errors carry field paths',
       request: post('{"name":""}'),
@@ -141,7 +150,50 @@ describe('routes()', () => {
     expect((await handlers.GET(new Request('http://test/?name=A'), noParams)).status).toBe(200)
     const answer = await handlers.POST(post('{}'), noParams)
     expect(answer.status).toBe(405)
-    expect(answer.headers.get('allow')).toBe('GET, DELETE, HEAD')
-    expect(await answer.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED', detail: 'POST is not allowed here; use GET, DELETE, HEAD.' })
+    expect(answer.headers.get('allow')).toBe('GET, DELETE, HEAD, OPTIONS')
+    expect(await answer.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED', detail: 'POST is not allowed here; use GET, DELETE, HEAD, OPTIONS.' })
+  })
+
+  it.each([
+    { served: { POST: create }, allow: 'POST, OPTIONS', head: 405 },
+    { served: { GET: greet, POST: create }, allow: 'GET, POST, HEAD, OPTIONS', head: 200 },
+  ])('answers OPTIONS and HEAD from the same table as Allow: $allow', async ({ served, allow, head }) => {
+    const handlers = routes(served)
+    const options = await handlers.OPTIONS(new Request('http://test/', { method: 'OPTIONS' }), noParams)
+    expect({ status: options.status, allow: options.headers.get('allow') }).toEqual({ status: 204, allow })
+    const headAnswer = await handlers.HEAD(new Request('http://test/?name=Ada', { method: 'HEAD' }), noParams)
+    expect({ status: headAnswer.status, body: await headAnswer.text() }).toEqual({ status: head, body: '' })
+    if (head === 405) expect(headAnswer.headers.get('allow')).toBe(allow)
+    else expect(headAnswer.headers.get('content-type')).toBe('application/json')
+  })
+})
+
+describe('cross-site forms (CSRF) on the route door', () => {
+  const form = (headers: Record<string, string>, type = 'application/x-www-form-urlencoded') =>
+    new Request('http://api.test/greet', { method: 'POST', body: 'name=Ada', headers: { host: 'api.test', 'content-type': type, ...headers } })
+  const guarded = route(create, { allowedOrigins: ['https://partner.example'] })
+
+  it.each([
+    { name: 'a form from another origin', headers: { origin: 'https://evil.example' }, status: 403 },
+    { name: 'multipart from another origin', headers: { origin: 'https://evil.example' }, type: 'multipart/form-data; boundary=x', status: 403 },
+    { name: 'text/plain from another origin', headers: { origin: 'https://evil.example' }, type: 'text/plain', status: 403 },
+    { name: 'an opaque origin', headers: { origin: 'null' }, status: 403 },
+    { name: 'cross-site without Origin', headers: { 'sec-fetch-site': 'cross-site' }, status: 403 },
+    { name: 'a sibling subdomain without Origin', headers: { 'sec-fetch-site': 'same-site' }, status: 403 },
+    { name: 'a form from the same origin', headers: { origin: 'http://api.test' }, status: 201 },
+    { name: 'same origin behind a proxy', headers: { origin: 'https://www.example', 'x-forwarded-host': 'www.example' }, status: 201 },
+    { name: 'an allowed origin', headers: { origin: 'https://partner.example' }, status: 201 },
+    { name: 'no browser at all (curl)', headers: {}, status: 201 },
+    { name: 'JSON from another origin (needs CORS preflight)', headers: { origin: 'https://evil.example' }, type: 'application/json', status: 400 },
+  ])('$name → $status', async ({ headers, type, status }) => {
+    const answer = await read(await guarded(form(headers, type), noParams))
+    expect(answer.status).toBe(status)
+    if (status === 403) expect(answer.body).toMatchObject({ code: 'CROSS_SITE_REQUEST', status: 403, title: 'Forbidden' })
+  })
+
+  it('checks before reading the body, on any unsafe method', async () => {
+    const handlers = routes({ DELETE: remove })
+    const request = new Request('http://api.test/x?id=1', { method: 'DELETE', headers: { origin: 'https://evil.example', host: 'api.test' } })
+    expect((await handlers.DELETE(request, noParams)).status).toBe(403)
   })
 })
