@@ -3,6 +3,7 @@ import { action } from './action'
 import { contextOverride } from './action-context'
 import { clientIp, parseCookieHeader, type RequestContext } from './context'
 import type { HttpMethod, Operation } from './operation'
+import { formInput } from './coerce'
 import { readsQuery, route } from './route'
 
 export interface TestRequestInit {
@@ -76,14 +77,23 @@ async function throughRoute(op: Operation, input: unknown, options: ParityOption
   return observedError(problem.code, response.status, (problem.errors ?? []).map((issue) => issue.path))
 }
 
-/** In a query string, as in a form, an empty value means "absent": give the action the same input. */
-function asQueryInput(input: unknown, params: readonly string[]): unknown {
+/**
+ * What a query string makes of `input`: every value becomes text, and the schema-guided coercion
+ * turns it back. A GET operation's action gets that, so both doors start from the same input.
+ */
+function asQueryInput(op: Operation, input: unknown, params: readonly string[]): unknown {
   if (typeof input !== 'object' || input === null) return input
-  return Object.fromEntries(Object.entries(input).filter(([key, value]) => value !== '' || params.includes(key)))
+  const query = new URLSearchParams()
+  const kept: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(input)) {
+    if (params.includes(key)) kept[key] = value
+    else if (value !== undefined) query.append(key, String(value))
+  }
+  return { ...formInput(op.input, query), ...kept }
 }
 
 async function throughAction(op: Operation, input: unknown, options: ParityOptions): Promise<Observed> {
-  const sent = readsQuery(options.method ?? 'POST') ? asQueryInput(input, options.params ?? []) : input
+  const sent = readsQuery(options.method ?? 'POST') ? asQueryInput(op, input, options.params ?? []) : input
   const result = await withActionContext({ headers: options.headers }, () => action(op)(sent))
   if (result.ok) return { ok: true, data: json(result.data) }
   return observedError(result.error.code, result.error.status, result.error.issues.map((issue) => issue.path))

@@ -16,7 +16,7 @@ export function decodeCursor(value: string): Cursor | null {
     if (!Array.isArray(parsed) || parsed.length !== 3) return null
     const [direction, createdAt, id] = parsed as unknown[]
     if (direction !== 'next' && direction !== 'prev') return null
-    if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) return null
+    if (typeof createdAt !== 'string' || !isTimestamp(createdAt)) return null
     if (typeof id !== 'string' || !isUuid(id)) return null
     return { direction, createdAt, id }
   } catch {
@@ -26,4 +26,14 @@ export function decodeCursor(value: string): Cursor | null {
 
 export function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+}
+
+/**
+ * Only the exact form `toISOString()` writes, for a date that exists: `Date.parse` also takes
+ * `2020-02-30` (rolling it into March) and years PostgreSQL refuses, which would reach the query as a 500.
+ */
+function isTimestamp(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value)) return false
+  const time = Date.parse(value)
+  return !Number.isNaN(time) && new Date(time).toISOString() === value
 }

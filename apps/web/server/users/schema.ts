@@ -7,22 +7,43 @@ export const EMAIL_MAX = 254
 const textRequired = (field: string) => (issue: { input: unknown }) =>
   issue.input === undefined || issue.input === null ? `${field} is required` : `${field} must be text`
 
+// A name may not hold characters that hide or rearrange text: controls, line and paragraph
+// separators, bidi controls (they reorder what surrounds the name), or lone surrogates (not UTF-8).
+const HIDDEN_OR_REORDERING = '\\p{Cc}\\p{Cs}\\p{Zl}\\p{Zp}\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069'
+// Characters that show nothing: spaces, format characters (U+200B), fillers (U+3164, U+2800).
+const INVISIBLE = '\\p{White_Space}\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}\\p{Default_Ignorable_Code_Point}\\u2800'
+/** No hidden or reordering characters anywhere (anchored); and, below, at least one visible character. */
+export const NAME_ALLOWED = new RegExp(`^[^${HIDDEN_OR_REORDERING}]*$`, 'u')
+export const NAME_VISIBLE = new RegExp(`[^${INVISIBLE}]`, 'u')
+
 export const userName = z
   .string({ error: textRequired('Name') })
   .trim()
   .normalize('NFC')
-  .min(1, 'Name is required')
+  // A blank name gets this one message, not also "must contain a visible character".
+  .min(1, { error: 'Name is required', abort: true })
   .refine((name) => [...name].length <= NAME_MAX, `Name must be at most ${NAME_MAX} characters`)
-  .refine((name) => !/\p{Cc}/u.test(name), 'Name must not contain control characters (such as line breaks)')
-  .meta({ description: 'Trimmed and NFC-normalized; 1–100 characters; no control characters', maxLength: NAME_MAX })
+  .regex(NAME_ALLOWED, 'Name must not contain control characters, line breaks or text-direction controls')
+  .regex(NAME_VISIBLE, 'Name must contain a visible character')
+  .meta({
+    description:
+      'Trimmed and NFC-normalized; 1–100 characters; at least one visible character; no control characters, ' +
+      'line or paragraph separators, or bidirectional-text controls',
+    maxLength: NAME_MAX,
+  })
 
+/**
+ * Emails are checked as sent (after trimming) against an ASCII address pattern, then lower-cased:
+ * so their normal form is ASCII lower case, and no Unicode look-alike (the Kelvin sign K) folds
+ * into another user's address.
+ */
 export const userEmail = z
   .string({ error: textRequired('Email') })
   .trim()
-  .toLowerCase()
   .max(EMAIL_MAX, `Email must be at most ${EMAIL_MAX} characters`)
-  .pipe(z.email('Enter a valid email address, like ada@example.com'))
-  .meta({ description: 'Stored lower-case; unique regardless of case', format: 'email' })
+  .email('Enter a valid email address, like ada@example.com')
+  .toLowerCase()
+  .meta({ description: 'An ASCII address; stored lower-case, and unique regardless of case' })
 
 /** Any string may name a user; one that is not a UUID simply matches no user (404, not 422). */
 export const userId = z.string({ error: textRequired('User id') })
@@ -43,6 +64,8 @@ export const updateUserInput = z
   .refine((input) => input.name !== undefined || input.email !== undefined, {
     message: 'Send a name or an email to change',
   })
+  // The refinement above, for OpenAPI: a body must carry at least one of the two.
+  .meta({ anyOf: [{ required: ['name'] }, { required: ['email'] }] })
 
 export const renameUserInput = z.object({ id: userId, name: userName })
 
@@ -51,9 +74,15 @@ export const userIdInput = z.object({ id: userId })
 export const PAGE_SIZE_DEFAULT = 20
 
 export const listUsersInput = z.object({
-  q: z.string().trim().max(NAME_MAX, `Search must be at most ${NAME_MAX} characters`).optional(),
-  cursor: z.string().optional(),
-  limit: z.coerce
+  q: z
+    .string()
+    .trim()
+    .max(NAME_MAX, `Search must be at most ${NAME_MAX} characters`)
+    .regex(NAME_ALLOWED, 'Search must not contain control characters')
+    .optional(),
+  cursor: z.string().max(200, 'Invalid cursor').optional(),
+  // A query string is text: actionroute turns decimal digits into a number (and nothing else, so no `0x10`).
+  limit: z
     .number({ error: 'limit must be a number from 1 to 100' })
     .int('limit must be a whole number from 1 to 100')
     .min(1, 'limit must be a number from 1 to 100')
@@ -66,14 +95,17 @@ export type UpdateUserInput = z.output<typeof updateUserInput>
 export type ListUsersInput = z.output<typeof listUsersInput>
 
 // What the operations answer, as JSON: documents the responses in OpenAPI, checked outside production.
-export const userJson = z.object({
-  id: z.uuid(),
-  name: z.string(),
-  email: z.string().nullable(),
-  source: z.enum(['action', 'api']).describe('Which door the user came through'),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
-})
+export const userJson = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    email: z.string().nullable(),
+    source: z.enum(['action', 'api']).describe('Which door the user came through'),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  // A named component in OpenAPI, shared by every response that holds a user.
+  .meta({ id: 'User' })
 
 export const userMessageJson = z.object({ message: z.string(), user: userJson })
 

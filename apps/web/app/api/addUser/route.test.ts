@@ -43,6 +43,29 @@ const cases: { name: string; request: RequestSpec; expected: { status: number; b
   { name: 'missing name', request: { method: 'POST', json: {} }, expected: problem(422, 'VALIDATION_FAILED', ['name']) },
   { name: 'name of 101 characters', request: { method: 'POST', json: { name: 'x'.repeat(101) } }, expected: problem(422, 'VALIDATION_FAILED', ['name']) },
   { name: 'name with a line break', request: { method: 'POST', json: { name: 'Al\nice' } }, expected: problem(422, 'VALIDATION_FAILED', ['name']) },
+  ...[
+    ['only a zero-width space', '\u200B'],
+    ['only a braille blank', '\u2800'],
+    ['only a Hangul filler', '\u3164'],
+    ['a right-to-left override', 'Ali\u202Ece'],
+    ['a line separator', 'Ali\u2028ce'],
+    ['a lone surrogate', 'Ali\uD800ce'],
+    ['a NUL', 'Ali\u0000ce'],
+  ].map(([what, name]) => ({ name: `name with ${what}`, request: { method: 'POST', json: { name } }, expected: problem(422, 'VALIDATION_FAILED', ['name']) })),
+  {
+    name: 'a name with a zero-width joiner inside an emoji is fine',
+    request: { method: 'POST', json: { name: 'Ada \u{1F469}\u200D\u{1F4BB}' } },
+    expected: { status: 201, body: expect.objectContaining({ message: 'User Ada \u{1F469}\u200D\u{1F4BB} added via API route' }), rows: 1 },
+  },
+  { name: 'an email with a Kelvin sign (U+212A) is not folded into k', request: { method: 'POST', json: { name: 'Kay', email: '\u212Aay@example.com' } }, expected: problem(422, 'VALIDATION_FAILED', ['email']) },
+  { name: 'an email with a one-letter top-level domain', request: { method: 'POST', json: { name: 'Bob', email: 'a@b.c' } }, expected: problem(422, 'VALIDATION_FAILED', ['email']) },
+  { name: 'a +json media type (not documented)', request: { method: 'POST', body: '{"name":"Alice"}', headers: { 'content-type': 'application/vnd.api+json' } }, expected: problem(415, 'UNSUPPORTED_MEDIA_TYPE') },
+  { name: 'a field name of 100,000 brackets', request: { method: 'POST', body: `name=Alice&${'['.repeat(100_000)}=x`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, expected: problem(400, 'BAD_REQUEST') },
+  {
+    name: 'a form posted from another site (CSRF)',
+    request: { method: 'POST', body: 'name=Mallory', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.example', host: 'localhost' } },
+    expected: problem(403, 'CROSS_SITE_REQUEST'),
+  },
   { name: 'name that is not text', request: { method: 'POST', json: { name: 42 } }, expected: problem(422, 'VALIDATION_FAILED', ['name']) },
   { name: 'invalid email', request: { method: 'POST', json: { name: 'Bob', email: 'bob@' } }, expected: problem(422, 'VALIDATION_FAILED', ['email']) },
   { name: 'a JSON array instead of an object', request: { method: 'POST', json: ['Alice'] }, expected: problem(422, 'VALIDATION_FAILED') },
@@ -86,7 +109,7 @@ describe('POST /api/addUser', () => {
   it.each(['GET', 'PUT', 'PATCH', 'DELETE'] as const)('answers %s with 405 and Allow: POST', async (method) => {
     const answer = await call(route[method], { method })
     expect(answer.status).toBe(405)
-    expect(answer.headers.get('allow')).toBe('POST')
+    expect(answer.headers.get('allow')).toBe('POST, OPTIONS')
     expect(answer.body).toMatchObject({ code: 'METHOD_NOT_ALLOWED' })
   })
 })

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { users } from '@/server/db/schema'
 import { call } from '@/server/testing/http'
 import { setupTestDatabase } from '@/server/testing/database'
+import { encodeCursor } from '@/server/users/cursor'
 import * as route from './route'
 
 const database = setupTestDatabase()
@@ -23,6 +24,7 @@ const list = async (query: string) => {
   return answer.body as Page
 }
 const names = (page: Page) => page.users.map((user) => user.name)
+const cursorOf = (createdAt: string) => encodeCursor({ direction: 'next', createdAt, id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0001' })
 
 describe('GET /api/users', () => {
   it('lists newest first and walks pages forward and back with opaque cursors', async () => {
@@ -88,6 +90,13 @@ describe('GET /api/users', () => {
     { query: 'limit=2.5', path: 'limit' },
     { query: 'cursor=not-a-cursor', path: 'cursor' },
     { query: `q=${'x'.repeat(101)}`, path: 'q' },
+    // Each of these once reached PostgreSQL and came back as a 500.
+    { query: 'limit=0x10', path: 'limit' },
+    { query: 'limit=1e1', path: 'limit' },
+    { query: 'q=%00', path: 'q' },
+    { query: `cursor=${cursorOf('2020-02-30T00:00:00.000Z')}`, path: 'cursor' },
+    { query: `cursor=${cursorOf('+275760-09-13T00:00:00.000Z')}`, path: 'cursor' },
+    { query: `cursor=${cursorOf('2026-01-01')}`, path: 'cursor' },
   ])('answers 422 for $query', async ({ query, path }) => {
     const answer = await call(route.GET, { path: `/api/users?${query}` })
     expect(answer.status).toBe(422)
@@ -100,9 +109,28 @@ describe('GET /api/users', () => {
     expect(names(await list(''))).toEqual(['Alice'])
   })
 
+  it('answers a repeated name used as a group with 400, not a RangeError (query and body)', async () => {
+    const query = await call(route.GET, { path: '/api/users?x=1&x=2&x%5Blength%5D=0' })
+    expect(query).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } })
+    const body = await call(route.POST, {
+      method: 'POST',
+      body: 'name=ok&x=1&x=2&x[length]=0',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
+    expect(body).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } })
+    expect(names(await list(''))).toEqual([])
+  })
+
+  it('answers OPTIONS and HEAD from the same table as Allow', async () => {
+    const options = await call(route.OPTIONS, { method: 'OPTIONS' })
+    expect({ status: options.status, allow: options.headers.get('allow') }).toEqual({ status: 204, allow: 'GET, POST, HEAD, OPTIONS' })
+    const head = await call(route.HEAD, { method: 'HEAD', path: '/api/users' })
+    expect({ status: head.status, body: head.body, type: head.headers.get('content-type') }).toEqual({ status: 200, body: null, type: 'application/json' })
+  })
+
   it('answers PUT with 405 and the allowed methods', async () => {
     const answer = await call(route.PUT, { method: 'PUT' })
     expect(answer.status).toBe(405)
-    expect(answer.headers.get('allow')).toBe('GET, POST, HEAD')
+    expect(answer.headers.get('allow')).toBe('GET, POST, HEAD, OPTIONS')
   })
 })

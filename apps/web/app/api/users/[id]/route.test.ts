@@ -85,6 +85,6 @@ describe('/api/users/{id}', () => {
   it.each(['POST', 'PUT'] as const)('%s → 405 with Allow', async (method) => {
     const answer = await call(route[method], { method, params: { id: MISSING } })
     expect(answer.status).toBe(405)
-    expect(answer.headers.get('allow')).toBe('GET, PATCH, DELETE, HEAD')
+    expect(answer.headers.get('allow')).toBe('GET, PATCH, DELETE, HEAD, OPTIONS')
   })
 })
