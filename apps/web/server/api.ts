@@ -15,6 +15,11 @@ export const openapiDocument = openapi({
     description:
       'The HTTP door of the User Directory. Every operation here is also a Server Action in the app. ' +
       'Errors are RFC 9457 problem+json with a stable `code`.',
+    license: { name: 'MIT', identifier: 'MIT' },
   },
+  // Relative to where the document is served: the same app answers both.
+  servers: [{ url: '/', description: 'This User Directory' }],
+  // The API is open: no authentication is asked for.
+  security: [],
   paths: api,
 })

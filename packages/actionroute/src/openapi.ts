@@ -1,22 +1,29 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import { errorStatus } from './errors'
+import { BODY_MEDIA_TYPES } from './body'
+import { errorStatus, type BuiltInErrorCode } from './errors'
 import { toJsonSchema, type JsonSchema } from './json-schema'
 import type { HttpMethod, Operation } from './operation'
 import { PROBLEM_CONTENT_TYPE } from './problem'
-import { readsQuery } from './route'
+import { allowedMethods, readsQuery } from './route'
 
 /** Paths to operations by method: the same table feeds `routes()` and the OpenAPI document. */
 export type ApiPaths = Record<string, Partial<Record<HttpMethod, Operation>>>
 
 export interface OpenApiOptions {
-  info: { title: string; version: string; description?: string }
+  info: {
+    title: string
+    version: string
+    description?: string
+    license?: { name: string; identifier?: string; url?: string }
+    contact?: { name?: string; url?: string; email?: string }
+  }
   servers?: { url: string; description?: string }[]
+  /** Root-level security requirements; `[]` says, explicitly, that no authentication is needed. */
+  security?: Record<string, string[]>[]
   paths: ApiPaths
 }
 
 type Document = Record<string, unknown>
-
-const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data']
 
 const problemSchema: JsonSchema = {
   type: 'object',
@@ -33,19 +40,65 @@ const problemSchema: JsonSchema = {
       items: {
         type: 'object',
         required: ['path', 'message'],
-        properties: { path: { type: 'string', description: 'Dot-separated field path' }, message: { type: 'string' } },
+        properties: {
+          path: { type: 'string', description: 'Dot-separated field path; empty for the input as a whole' },
+          message: { type: 'string' },
+        },
       },
     },
     errorId: { type: 'string', description: 'Reference of an unexpected error in the server log' },
   },
 }
 
-/** JSON Schema → an OpenAPI 3.1 schema object: no `$schema`, local `$defs` moved to components. */
-function embed(schema: JsonSchema | null, components: Record<string, JsonSchema>): JsonSchema {
-  if (!schema) return {}
-  const { $schema, $defs, ...rest } = schema
-  for (const [name, def] of Object.entries($defs ?? {})) components[name] = embed(def, components)
-  return JSON.parse(JSON.stringify(rest).replaceAll('"#/$defs/', '"#/components/schemas/')) as JsonSchema
+const ANONYMOUS = /^__schema\d+$/
+
+/**
+ * The document's `components.schemas`. A schema named by its library (zod's `.meta({ id })`) is
+ * shared by every operation that uses it, and two different schemas under one name are an error;
+ * an anonymous one (zod's `__schema0` for a recursive type) is namespaced by the operation, so two
+ * operations' recursive types never overwrite each other.
+ */
+class Components {
+  readonly schemas: Record<string, JsonSchema> = { Problem: problemSchema }
+  private readonly texts = new Map<string, string>([['Problem', JSON.stringify(problemSchema)]])
+
+  /** JSON Schema → an OpenAPI 3.1 schema object: no `$schema`, local `$defs` (and a root `#` self-reference) moved to components. */
+  embed(schema: JsonSchema | null, scope: string): JsonSchema {
+    if (!schema) return {}
+    const { $schema: _dialect, $defs = {}, ...root } = schema
+    const names = new Map(Object.keys($defs).map((name) => [name, ANONYMOUS.test(name) ? `${scope}_${name.replace(/^_+/, '')}` : name]))
+    let selfReferenced = false
+    const rewrite = (node: unknown): unknown => {
+      if (Array.isArray(node)) return node.map(rewrite)
+      if (typeof node !== 'object' || node === null) return node
+      return Object.fromEntries(
+        Object.entries(node).map(([key, value]) => {
+          if (key !== '$ref' || typeof value !== 'string') return [key, rewrite(value)]
+          if (value === '#') {
+            selfReferenced = true
+            return [key, `#/components/schemas/${scope}`]
+          }
+          const name = value.startsWith('#/$defs/') ? names.get(value.slice('#/$defs/'.length)) : undefined
+          return [key, name ? `#/components/schemas/${name}` : value]
+        }),
+      )
+    }
+    for (const [name, def] of Object.entries($defs)) this.add(names.get(name)!, rewrite(def) as JsonSchema)
+    const embedded = rewrite(root) as JsonSchema
+    if (selfReferenced) this.add(scope, embedded)
+    return embedded
+  }
+
+  private add(name: string, schema: JsonSchema): void {
+    const text = JSON.stringify(schema)
+    const existing = this.texts.get(name)
+    if (existing === undefined) {
+      this.texts.set(name, text)
+      this.schemas[name] = schema
+    } else if (existing !== text) {
+      throw new Error(`Two different schemas are both named "${name}" in the OpenAPI document; give one of them another id.`)
+    }
+  }
 }
 
 function without(schema: JsonSchema, names: string[]): JsonSchema {
@@ -55,30 +108,62 @@ function without(schema: JsonSchema, names: string[]): JsonSchema {
   return { ...schema, properties, ...(required ? { required } : {}) }
 }
 
-const problemResponse = (description: string) => ({
-  description,
-  content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } },
-})
-
-function errorResponses(op: Operation, method: HttpMethod): Record<string, unknown> {
-  const byStatus = new Map<number, string[]>()
-  const add = (status: number, line: string) => byStatus.set(status, [...(byStatus.get(status) ?? []), line])
-  if (!readsQuery(method)) {
-    add(errorStatus.BAD_REQUEST, '`BAD_REQUEST`: the body is not valid JSON or multipart')
-    add(errorStatus.PAYLOAD_TOO_LARGE, '`PAYLOAD_TOO_LARGE`: the body is over the size limit')
-    add(errorStatus.UNSUPPORTED_MEDIA_TYPE, '`UNSUPPORTED_MEDIA_TYPE`: send JSON, urlencoded or multipart')
-  }
-  add(errorStatus.VALIDATION_FAILED, '`VALIDATION_FAILED`: the input is not valid; `errors` lists each field')
-  for (const declared of Object.values(op.errors ?? {})) add(declared.status, `\`${declared.code}\`: ${declared.message}`)
-  add(errorStatus.INTERNAL, '`INTERNAL`: an unexpected error; quote `errorId` when reporting it')
-  return Object.fromEntries(
-    [...byStatus].sort(([a], [b]) => a - b).map(([status, lines]) => [String(status), problemResponse(lines.join('\n\n'))]),
+/** True when no query string and no path value can fail validation: then 422 cannot happen. */
+function acceptsAnyQuery(rest: JsonSchema, pathParams: JsonSchema[]): boolean {
+  const { type, properties = {}, required = [], description: _description, ...constraints } = rest
+  const anyString = (schema: JsonSchema) => schema.type === 'string' && Object.keys(schema).every((key) => key === 'type' || key === 'description')
+  return (
+    type === 'object' &&
+    Object.keys(properties).length === 0 &&
+    required.length === 0 &&
+    Object.keys(constraints).length === 0 &&
+    pathParams.every(anyString)
   )
 }
 
-function describe(path: string, method: HttpMethod, op: Operation, operationId: string, components: Record<string, JsonSchema>) {
+interface ErrorLine {
+  code: string
+  status: number
+  text: string
+}
+
+const builtIn = (code: BuiltInErrorCode, text: string): ErrorLine => ({ code, status: errorStatus[code], text })
+
+/** Every error the route door can answer for this operation, by status, each as problem+json with its codes. */
+function errorResponses(op: Operation, method: HttpMethod, mayBeInvalid: boolean): Record<string, unknown> {
+  const lines: ErrorLine[] = []
+  if (readsQuery(method)) {
+    lines.push(builtIn('BAD_REQUEST', 'the query string breaks the form limits (field count, name length, depth, index) or mixes a value and a group under one name'))
+  } else {
+    lines.push(builtIn('BAD_REQUEST', 'the body is not valid JSON, UTF-8 or multipart, or its form fields break the form limits'))
+    lines.push(builtIn('PAYLOAD_TOO_LARGE', 'the body is over the size limit'))
+    lines.push(builtIn('UNSUPPORTED_MEDIA_TYPE', `the body is not ${BODY_MEDIA_TYPES.join(', ')} (UTF-8)`))
+  }
+  if (method !== 'GET') lines.push(builtIn('CROSS_SITE_REQUEST', 'a form-type request sent by a browser from another origin'))
+  if (mayBeInvalid) lines.push(builtIn('VALIDATION_FAILED', 'the input is not valid; `errors` lists each field'))
+  for (const declared of Object.values(op.errors ?? {})) lines.push({ code: declared.code, status: declared.status, text: declared.message })
+  lines.push(builtIn('INTERNAL', 'an unexpected error; quote `errorId` when reporting it'))
+
+  const byStatus = new Map<number, ErrorLine[]>()
+  for (const line of lines) byStatus.set(line.status, [...(byStatus.get(line.status) ?? []), line])
+  return Object.fromEntries(
+    [...byStatus].sort(([a], [b]) => a - b).map(([status, group]) => {
+      const codes = [...new Set(group.map((line) => line.code))]
+      const schema = { allOf: [{ $ref: '#/components/schemas/Problem' }, { properties: { status: { const: status }, code: { enum: codes } } }] }
+      return [
+        String(status),
+        {
+          description: group.map((line) => `\`${line.code}\`: ${line.text}`).join('\n\n'),
+          content: { [PROBLEM_CONTENT_TYPE]: { schema } },
+        },
+      ]
+    }),
+  )
+}
+
+function describe(path: string, method: HttpMethod, op: Operation, operationId: string, components: Components) {
   const pathParams = [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!)
-  const input = embed(toJsonSchema(op.input as StandardSchemaV1, 'input'), components)
+  const input = components.embed(toJsonSchema(op.input as StandardSchemaV1, 'input'), `${op.name}Input`)
   const propertyOf = (name: string): JsonSchema => input.properties?.[name] ?? { type: 'string' }
 
   const parameters: Record<string, unknown>[] = pathParams.map((name) => ({ name, in: 'path', required: true, schema: propertyOf(name) }))
@@ -93,15 +178,17 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
   } else if (Object.keys(rest.properties ?? {}).length > 0) {
     requestBody = {
       required: (rest.required?.length ?? 0) > 0,
-      content: Object.fromEntries(['application/json', ...FORM_TYPES].map((type) => [type, { schema: rest }])),
+      content: Object.fromEntries(BODY_MEDIA_TYPES.map((type) => [type, { schema: rest }])),
     }
   }
+  const mayBeInvalid = !readsQuery(method) || !acceptsAnyQuery(rest, pathParams.map(propertyOf))
 
   const status = op.http?.status ?? 200
-  const output = op.output ? embed(toJsonSchema(op.output, 'output'), components) : {}
+  const output = op.output ? components.embed(toJsonSchema(op.output, 'output'), `${op.name}Output`) : {}
+  const location = { Location: { description: 'URL of the created resource', required: true, schema: { type: 'string' } } }
   const success = {
     description: status === 201 ? 'Created' : status === 204 ? 'No content' : 'OK',
-    ...(op.http?.location ? { headers: { Location: { description: 'URL of the created resource', schema: { type: 'string' } } } } : {}),
+    ...(op.http?.location ? { headers: location } : {}),
     ...(status === 204 ? {} : { content: { 'application/json': { schema: output } } }),
   }
 
@@ -112,32 +199,45 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
     ...(op.tags?.length ? { tags: [...op.tags] } : {}),
     ...(parameters.length ? { parameters } : {}),
     ...(requestBody ? { requestBody } : {}),
-    responses: { [String(status)]: success, ...errorResponses(op, method) },
+    responses: { [String(status)]: success, ...errorResponses(op, method, mayBeInvalid) },
   }
+}
+
+/** `post` + `/api/users/{id}` → `postApiUsersId`: the operationId of an operation's second and later paths. */
+function pathOperationId(method: HttpMethod, path: string): string {
+  const words = path.split(/[^A-Za-z0-9]+/).filter(Boolean)
+  return method.toLowerCase() + words.map((word) => word[0]!.toUpperCase() + word.slice(1)).join('')
 }
 
 /**
  * An OpenAPI 3.1 document for the operations served at `paths`: parameters, request bodies and
- * responses from the operations' schemas (Standard JSON Schema), every error as problem+json.
+ * responses from the operations' schemas (Standard JSON Schema), every error as problem+json with
+ * the codes it can carry. The path item says what HEAD, OPTIONS and other methods answer.
  */
-export function openapi({ info, servers, paths }: OpenApiOptions): Document {
-  const components: Record<string, JsonSchema> = { Problem: problemSchema }
-  const used = new Map<string, number>()
+export function openapi({ info, servers, security, paths }: OpenApiOptions): Document {
+  const components = new Components()
+  const operationIds = new Set<string>()
   const documentPaths: Record<string, Record<string, unknown>> = {}
   for (const [path, methods] of Object.entries(paths)) {
-    for (const [method, op] of Object.entries(methods) as [HttpMethod, Operation][]) {
-      // The same operation may be served at several paths: its operationId stays unique.
-      const seen = (used.get(op.name) ?? 0) + 1
-      used.set(op.name, seen)
-      const operationId = seen === 1 ? op.name : `${op.name}${seen}`
-      ;(documentPaths[path] ??= {})[method.toLowerCase()] = describe(path, method, op, operationId, components)
+    const allow = allowedMethods(methods).join(', ')
+    const item: Record<string, unknown> = {
+      description: `${methods.GET ? 'HEAD answers as GET without a body. ' : ''}OPTIONS answers 204 with \`Allow: ${allow}\`; any other method answers 405 problem+json with the same \`Allow\`.`,
     }
+    for (const [method, op] of Object.entries(methods) as [HttpMethod, Operation][]) {
+      // The same operation may be served at several paths: the first keeps its name, the others are named by path.
+      const operationId = operationIds.has(op.name) ? pathOperationId(method, path) : op.name
+      if (operationIds.has(operationId)) throw new Error(`Two operations in the OpenAPI document share the operationId "${operationId}".`)
+      operationIds.add(operationId)
+      item[method.toLowerCase()] = describe(path, method, op, operationId, components)
+    }
+    documentPaths[path] = item
   }
   return {
     openapi: '3.1.0',
     info,
     ...(servers ? { servers } : {}),
+    ...(security ? { security } : {}),
     paths: documentPaths,
-    components: { schemas: components },
+    components: { schemas: components.schemas },
   }
 }

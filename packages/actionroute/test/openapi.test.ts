@@ -41,7 +41,7 @@ describe('openapi()', () => {
   it('is an OpenAPI 3.1 document with every path and method', () => {
     expect(doc.openapi).toBe('3.1.0')
     expect(Object.keys(doc.paths)).toEqual(['/items', '/items/{id}', '/todo'])
-    expect(Object.keys(doc.paths['/items']!)).toEqual(['get', 'post'])
+    expect(Object.keys(doc.paths['/items']!)).toEqual(['description', 'get', 'post'])
   })
 
   it('puts GET input in query parameters, with required, defaults and descriptions', () => {
@@ -71,19 +71,68 @@ describe('openapi()', () => {
 
   it('documents declared and built-in errors as problem+json', () => {
     const responses = doc.paths['/items']!.post!.responses
-    expect(Object.keys(responses)).toEqual(['201', '400', '409', '413', '415', '422', '500'])
+    expect(Object.keys(responses)).toEqual(['201', '400', '403', '409', '413', '415', '422', '500'])
     expect(responses['409']).toMatchObject({
       description: '`TAKEN`: Already taken.',
-      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      content: {
+        'application/problem+json': {
+          schema: { allOf: [{ $ref: '#/components/schemas/Problem' }, { properties: { status: { const: 409 }, code: { enum: ['TAKEN'] } } }] },
+        },
+      },
     })
-    expect(Object.keys(doc.paths['/items']!.get!.responses)).toEqual(['200', '422', '500'])
+    expect(Object.keys(doc.paths['/items']!.get!.responses)).toEqual(['200', '400', '422', '500'])
     expect(Object.keys(doc.paths['/items/{id}']!.delete!.responses)).toContain('404')
     expect(doc.components.schemas).toHaveProperty('Problem')
   })
 
   it('keeps operationIds unique when an operation is served at two paths', () => {
     expect(doc.paths['/items']!.post!.operationId).toBe('createItem')
-    expect(doc.paths['/todo']!.post!.operationId).toBe('createItem2')
+    expect(doc.paths['/todo']!.post!.operationId).toBe('postTodo')
+  })
+
+  it('makes the Location header required, and says what HEAD, OPTIONS and other methods answer', () => {
+    expect(doc.paths['/items']!.post!.responses['201']!.headers).toMatchObject({ Location: { required: true } })
+    expect(doc.paths['/items']!.description).toBe(
+      'HEAD answers as GET without a body. OPTIONS answers 204 with `Allow: GET, POST, HEAD, OPTIONS`; any other method answers 405 problem+json with the same `Allow`.',
+    )
+  })
+
+  it('leaves out 422 where no input can fail validation', () => {
+    const getById = operation({ name: 'getById', input: z.object({ id: z.string() }), handler: () => null })
+    const lookup = openapi({ info: { title: 't', version: '1' }, paths: { '/x/{id}': { GET: getById, DELETE: getById } } }) as typeof doc
+    expect(Object.keys(lookup.paths['/x/{id}']!.get!.responses)).toEqual(['200', '400', '500'])
+    expect(Object.keys(lookup.paths['/x/{id}']!.delete!.responses)).toEqual(['200', '400', '403', '500'])
+    const constrained = operation({ name: 'constrained', input: z.object({ id: z.uuid() }), handler: () => null })
+    const strict = openapi({ info: { title: 't', version: '1' }, paths: { '/y/{id}': { GET: constrained } } }) as typeof doc
+    expect(Object.keys(strict.paths['/y/{id}']!.get!.responses)).toContain('422')
+  })
+
+  it('shares named schemas as components, and keeps two recursive types apart', () => {
+    const user = z.object({ id: z.string(), name: z.string() }).meta({ id: 'Person' })
+    interface Folder { name: string; children: Folder[] }
+    interface Comment { text: string; replies: Comment[] }
+    const folder: z.ZodType<Folder> = z.object({ name: z.string(), get children() { return z.array(folder) } })
+    const comment: z.ZodType<Comment> = z.object({ text: z.string(), get replies() { return z.array(comment) } })
+    const saveFolder = operation({ name: 'saveFolder', input: z.object({ root: folder }), output: z.object({ owner: user }), handler: () => ({ owner: { id: '1', name: 'A' } }) })
+    const saveComment = operation({ name: 'saveComment', input: z.object({ root: comment }), output: z.object({ author: user }), handler: () => ({ author: { id: '1', name: 'A' } }) })
+    const both = openapi({ info: { title: 't', version: '1' }, paths: { '/folders': { POST: saveFolder }, '/comments': { POST: saveComment } } }) as typeof doc
+    const schemas = both.components.schemas as Record<string, { properties?: Record<string, unknown> }>
+    expect(schemas.Person).toBeDefined()
+    expect(JSON.stringify(both.paths['/folders']!.post!.responses['200'])).toContain('#/components/schemas/Person')
+    const bodyOf = (path: string) => JSON.stringify((both.paths[path]!.post!.requestBody as { content: Record<string, unknown> }).content['application/json'])
+    const folderRef = /#\/components\/schemas\/([\w.-]+)/.exec(bodyOf('/folders'))![1]!
+    const commentRef = /#\/components\/schemas\/([\w.-]+)/.exec(bodyOf('/comments'))![1]!
+    expect(folderRef).not.toBe(commentRef)
+    expect(Object.keys(schemas[folderRef]!.properties!)).toEqual(['name', 'children'])
+    expect(Object.keys(schemas[commentRef]!.properties!)).toEqual(['text', 'replies'])
+  })
+
+  it('refuses two different schemas under one name', () => {
+    const a = operation({ name: 'a', input: z.object({}), output: z.object({ x: z.string() }).meta({ id: 'Thing' }), handler: () => ({ x: '' }) })
+    const b = operation({ name: 'b', input: z.object({}), output: z.object({ y: z.number() }).meta({ id: 'Thing' }), handler: () => ({ y: 1 }) })
+    expect(() => openapi({ info: { title: 't', version: '1' }, paths: { '/a': { GET: a }, '/b': { GET: b } } })).toThrow(
+      'Two different schemas are both named "Thing" in the OpenAPI document; give one of them another id.',
+    )
   })
 
   it('has no JSON Schema dialect markers or dangling local refs', () => {

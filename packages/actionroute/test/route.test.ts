@@ -185,7 +185,7 @@ describe('cross-site forms (CSRF) on the route door', () => {
     { name: 'an allowed origin', headers: { origin: 'https://partner.example' }, status: 201 },
     { name: 'no browser at all (curl)', headers: {}, status: 201 },
     { name: 'JSON from another origin (needs CORS preflight)', headers: { origin: 'https://evil.example' }, type: 'application/json', status: 400 },
-  ])('$name → $status', async ({ headers, type, status }) => {
+  ] as { name: string; headers: Record<string, string>; type?: string; status: number }[])('$name → $status', async ({ headers, type, status }) => {
     const answer = await read(await guarded(form(headers, type), noParams))
     expect(answer.status).toBe(status)
     if (status === 403) expect(answer.body).toMatchObject({ code: 'CROSS_SITE_REQUEST', status: 403, title: 'Forbidden' })
