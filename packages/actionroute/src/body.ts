@@ -1,6 +1,15 @@
 import { ActionError } from './errors'
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
+/** Deepest nesting of arrays and objects accepted in a JSON body: deeper input would make recursive validation overflow the stack. */
+export const DEFAULT_JSON_DEPTH = 64
+
+export interface BodyOptions {
+  /** Largest body in bytes; default 1 MB. */
+  limit?: number
+  /** Deepest nesting of arrays and objects in JSON; default 64. */
+  jsonDepth?: number
+}
 
 function tooLarge(limit: number): ActionError {
   return new ActionError('PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${limit} bytes.`)
@@ -49,6 +58,26 @@ function decodeUtf8(bytes: Buffer): string {
   }
 }
 
+/** One pass over JSON text counting `[` and `{` outside strings; stops as soon as `max` is passed. */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let at = 0; at < text.length; at++) {
+    const char = text.charCodeAt(at)
+    if (inString) {
+      if (char === 0x5c) at++ // a backslash escapes the next character
+      else if (char === 0x22) inString = false
+    } else if (char === 0x22) {
+      inString = true
+    } else if (char === 0x5b || char === 0x7b) {
+      if (++depth > max) return true
+    } else if (char === 0x5d || char === 0x7d) {
+      depth--
+    }
+  }
+  return false
+}
+
 /** The media types a route accepts for a body, in the order documented. */
 export const BODY_MEDIA_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'] as const
 
@@ -59,7 +88,10 @@ export type Body = { json: unknown } | { form: FormData | URLSearchParams }
  * Reads a JSON, urlencoded or multipart body; `undefined` when there is none. Any other media type
  * or a charset other than UTF-8 answers 415, malformed JSON, UTF-8 or multipart 400, an oversized body 413.
  */
-export async function readBody(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<Body | undefined> {
+export async function readBody(
+  request: Request,
+  { limit = DEFAULT_BODY_LIMIT, jsonDepth = DEFAULT_JSON_DEPTH }: BodyOptions = {},
+): Promise<Body | undefined> {
   const { mediaType, charset } = contentTypeOf(request)
   const bytes = await readCapped(request, limit)
   if (bytes.byteLength === 0) return undefined
@@ -75,6 +107,9 @@ export async function readBody(request: Request, limit = DEFAULT_BODY_LIMIT): Pr
   }
   if (mediaType === 'application/json') {
     const text = decodeUtf8(bytes)
+    if (nestsDeeperThan(text, jsonDepth)) {
+      throw new ActionError('BAD_REQUEST', `The JSON body nests arrays and objects more than ${jsonDepth} levels deep.`)
+    }
     try {
       return { json: JSON.parse(text) }
     } catch {

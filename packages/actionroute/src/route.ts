@@ -18,6 +18,8 @@ export type RouteHandler = (request: Request, context: RouteContext) => Promise<
 export interface RouteOptions {
   /** Largest accepted request body in bytes; default 1 MB. */
   bodyLimit?: number
+  /** Deepest nesting of arrays and objects in a JSON body; default 64. */
+  jsonDepth?: number
   /** Bounds on urlencoded, multipart and query fields; see `DEFAULT_FORM_LIMITS`. */
   formLimits?: Partial<FormLimits>
   /**
@@ -43,7 +45,7 @@ async function inputOf(op: Operation, request: Request, context: RouteContext | 
   const params = (await context?.params) ?? {}
   const body = readsQuery(request.method)
     ? { form: new URL(request.url).searchParams }
-    : await readBody(request, options.bodyLimit ?? DEFAULT_BODY_LIMIT)
+    : await readBody(request, { limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, jsonDepth: options.jsonDepth })
   const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form, options.formLimits) : body.json
   // No body reads as an empty object, so a missing field is reported by name rather than "expected object".
   if (source === undefined || isPlainObject(source)) return { ...source, ...params }

@@ -54,6 +54,8 @@ describe('route()', () => {
       status: 400,
       body: { code: 'BAD_REQUEST', detail: 'The field "x[length]" is sent both as a value and as a group of fields; use one.' },
     },
+    { name: 'JSON nested 65 deep', request: post(`{"name":${'['.repeat(64)}${']'.repeat(64)}}`), status: 400, body: { code: 'BAD_REQUEST', detail: 'The JSON body nests arrays and objects more than 64 levels deep.' } },
+    { name: 'JSON nested 64 deep, brackets in strings not counted', request: post(`{"name":"${'[{\\"'.repeat(100)}","x":${'['.repeat(63)}${']'.repeat(63)}}`), status: 200, body: { greeting: `Hello ${'[{"'.repeat(100)}` } },
     { name: 'numbers only in decimal', request: post('name=Ada&times=0x2', { 'content-type': 'application/x-www-form-urlencoded' }), status: 422, body: { code: 'VALIDATION_FAILED' } },
     {
       name: 'validation errors carry field paths',
