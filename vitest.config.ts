@@ -30,7 +30,7 @@ const webProject = (name: string, env: Record<string, string>): TestProjectInlin
 })
 
 const projects: TestProjectInlineConfiguration[] = [
-  { test: { name: 'actionroute', root: path.resolve('packages/actionroute'), include: ['test/**/*.test.ts'] } },
+  { test: { name: 'actionroute', root: path.resolve('packages/actionroute'), include: ['src/**/*.test.ts'] } },
   webProject('web:pglite', { TEST_DB: 'pglite', LOG_LEVEL: 'silent' }),
 ]
 

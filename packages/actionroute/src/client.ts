@@ -1,3 +1,3 @@
 // Safe to import from client components: values and types only, no server APIs.
-export { idle } from './form-state'
-export type { ActionErrorValue, FormState } from './form-state'
+export { idle } from './action/envelope'
+export type { ActionErrorValue, FormState } from './action/envelope'

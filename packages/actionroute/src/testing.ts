@@ -1,10 +1,10 @@
 import { isDeepStrictEqual } from 'node:util'
-import { action } from './action'
-import { contextOverride } from './action-context'
-import { clientIp, parseCookieHeader, type RequestContext } from './context'
-import type { HttpMethod, Operation } from './operation'
-import { formInput } from './coerce'
-import { readsQuery, route } from './route'
+import { action } from './action/action'
+import { contextOverride } from './action/context'
+import { clientIp, parseCookieHeader, type RequestContext } from './core/context'
+import type { HttpMethod, Operation } from './core/operation'
+import { formInput } from './input/coerce'
+import { readsQuery, route } from './http/route'
 
 export interface TestRequestInit {
   headers?: HeadersInit

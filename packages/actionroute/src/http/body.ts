@@ -1,4 +1,4 @@
-import { ActionError } from './errors'
+import { ActionError } from '../core/errors'
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
 /** Deepest nesting of arrays and objects accepted in a JSON body: deeper input would make recursive validation overflow the stack. */

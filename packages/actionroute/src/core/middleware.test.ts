@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { ActionError, action, middleware, operation, route, type Context } from '../src'
-import { withActionContext } from '../src/testing'
+import { ActionError, action, middleware, operation, route, type Context } from '../index'
+import { withActionContext } from '../testing'
 
 // One middleware, written once, on both doors: it sees the same context and can add to it or refuse.
 const seen: Pick<Context, 'transport' | 'operation' | 'ip'>[] = []

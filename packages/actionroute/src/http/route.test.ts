@@ -1,7 +1,7 @@
 import { redirect } from 'next/navigation'
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { ActionError, operation, route, routes } from '../src'
+import { ActionError, operation, route, routes } from '../index'
 
 const greet = operation({
   name: 'greet',

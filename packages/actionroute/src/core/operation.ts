@@ -3,6 +3,7 @@ import { unstable_rethrow } from 'next/navigation'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { Context, RequestContext } from './context'
 import { ActionError, type ErrorFactory } from './errors'
+import { compose, type AddedBy, type Middleware, type Outcome } from './middleware'
 import { validate } from './validate'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -13,28 +14,6 @@ export interface HttpOptions<Output> {
   /** A `Location` header for the response, e.g. the URL of what was created. */
   location?(data: Output): string
 }
-
-export type Outcome<Output> = { ok: true; data: Output } | { ok: false; error: ActionError }
-
-/**
- * Runs around an operation on both doors, with the same context. Call `next()` to go on (optionally
- * adding to the context, e.g. `next({ user })`), inspect or replace the outcome, or throw an ActionError to refuse.
- */
-export type Middleware<Added extends object = object> = (
-  ctx: Context,
-  next: (added?: Added) => Promise<Outcome<unknown>>,
-) => Promise<Outcome<unknown>>
-
-/** Declares a middleware; `Added` is what it puts on the context for the handler. */
-export function middleware<Added extends object = object>(fn: Middleware<Added>): Middleware<Added> {
-  return fn
-}
-
-type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never
-/** What a list of middleware adds to the context, as one type. */
-export type AddedBy<Use extends readonly Middleware<object>[]> = UnionToIntersection<
-  { [K in keyof Use]: Use[K] extends Middleware<infer Added> ? Added : never }[number]
->
 
 export interface OperationConfig<
   Schema extends StandardSchemaV1,
@@ -113,22 +92,9 @@ export async function execute<Schema extends StandardSchemaV1, Output>(
       return { ok: false, error: unexpected(error, ctx) }
     }
   }
-  if (op.use.length === 0) return guard(() => run(op as Operation<StandardSchemaV1, Output>, raw, ctx)) as Promise<Outcome<Output>>
-  const chain = (index: number, current: Context): Promise<Outcome<unknown>> => {
-    const layer = op.use[index]
-    if (!layer) return guard(() => run(op as Operation<StandardSchemaV1, Output>, raw, current))
-    let called = false
-    const next = (added?: object) => {
-      // A second next() would validate and run the handler again: two inserts for one request.
-      if (called) {
-        return Promise.reject(new Error(`Middleware #${index + 1} of ${op.name} called next() more than once; call it at most once.`))
-      }
-      called = true
-      return chain(index + 1, added ? { ...current, ...added } : current)
-    }
-    return guard(() => layer(current, next))
-  }
-  return chain(0, ctx) as Promise<Outcome<Output>>
+  const handler = (current: Context) => guard(() => run(op as Operation<StandardSchemaV1, Output>, raw, current))
+  if (op.use.length === 0) return handler(ctx) as Promise<Outcome<Output>>
+  return compose(op.use, handler, guard, op.name)(ctx) as Promise<Outcome<Output>>
 }
 
 /** Logs an unexpected error under a fresh id and returns the ActionError that carries only that id. */

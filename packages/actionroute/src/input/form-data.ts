@@ -1,4 +1,4 @@
-import { ActionError } from './errors'
+import { ActionError } from '../core/errors'
 
 /** Bounds on what one form or query string may hold; each is refused with 400 past its limit. */
 export interface FormLimits {

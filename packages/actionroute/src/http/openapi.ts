@@ -1,8 +1,8 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { BODY_MEDIA_TYPES } from './body'
-import { errorStatus, type BuiltInErrorCode } from './errors'
-import { toJsonSchema, type JsonSchema } from './json-schema'
-import type { HttpMethod, Operation } from './operation'
+import { errorStatus, type BuiltInErrorCode } from '../core/errors'
+import { toJsonSchema, type JsonSchema } from '../input/json-schema'
+import type { HttpMethod, Operation } from '../core/operation'
 import { PROBLEM_CONTENT_TYPE } from './problem'
 import { allowedMethods, readsQuery } from './route'
 

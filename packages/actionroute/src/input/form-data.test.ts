@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ActionError } from '../src/errors'
-import { parseFormData, segmentsOf } from '../src/form-data'
+import { ActionError } from '../core/errors'
+import { parseFormData, segmentsOf } from './form-data'
 
 const formOf = (entries: [string, string][]) => {
   const form = new FormData()

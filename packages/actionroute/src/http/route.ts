@@ -1,12 +1,12 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { DEFAULT_BODY_LIMIT, readBody } from './body'
-import { clientIp, parseCookieHeader, type RequestContext } from './context'
-import { ActionError } from './errors'
-import { formInput } from './coerce'
-import { execute, unexpected, type HttpMethod, type Operation } from './operation'
+import { clientIp, parseCookieHeader, type RequestContext } from '../core/context'
+import { ActionError } from '../core/errors'
+import { formInput } from '../input/coerce'
+import { execute, unexpected, type HttpMethod, type Operation } from '../core/operation'
 import { problemResponse } from './problem'
 import { crossSiteRefused, isCrossSiteForm, originCheck } from './csrf'
-import type { FormLimits } from './form-data'
+import type { FormLimits } from '../input/form-data'
 
 /** The second argument Next.js 16 passes to a Route Handler. */
 export interface RouteContext {

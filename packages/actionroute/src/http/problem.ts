@@ -1,4 +1,4 @@
-import type { ActionError, FieldIssue } from './errors'
+import type { ActionError, FieldIssue } from '../core/errors'
 
 /** An RFC 9457 problem details body, extended with a stable `code` and field `errors`. */
 export interface Problem {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { defineErrors, openapi, operation } from '../src'
+import { defineErrors, openapi, operation } from '../index'
 
 const errors = defineErrors({ NOT_FOUND: { status: 404, message: 'No such item.' }, TAKEN: { status: 409, message: 'Already taken.' } })
 const item = z.object({ id: z.string(), title: z.string(), due: z.date().optional() })

@@ -1,8 +1,8 @@
 import { redirect } from 'next/navigation'
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { ActionError, action, formAction, idle, operation, route } from '../src'
-import { withActionContext } from '../src/testing'
+import { ActionError, action, formAction, idle, operation, route } from '../index'
+import { withActionContext } from '../testing'
 
 const signUp = operation({
   name: 'signUp',

@@ -1,11 +1,11 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import { actionContext } from './action-context'
-import { ActionError, type FieldIssue } from './errors'
-import { formInput } from './coerce'
-import { echoValues, type FormLimits } from './form-data'
+import { actionContext } from './context'
+import { ActionError, type FieldIssue } from '../core/errors'
+import { formInput } from '../input/coerce'
+import { echoValues, type FormLimits } from '../input/form-data'
 import { unstable_rethrow } from 'next/navigation'
-import { execute, unexpected, type Operation } from './operation'
-import type { ActionErrorValue, FormState } from './form-state'
+import { execute, unexpected, type Operation } from '../core/operation'
+import type { ActionErrorValue, FormState } from './envelope'
 
 export type ActionResult<Data> = { ok: true; data: Data } | { ok: false; error: ActionErrorValue }
 

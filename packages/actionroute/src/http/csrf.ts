@@ -1,4 +1,4 @@
-import { ActionError } from './errors'
+import { ActionError } from '../core/errors'
 
 // What a page on another site can send here without the browser asking first (no CORS preflight):
 // a simple method and one of these media types, or none at all (a no-cors fetch of an untyped Blob).

@@ -1,4 +1,4 @@
-import type { FieldIssue } from './errors'
+import type { FieldIssue } from '../core/errors'
 
 /** The state a form action returns to `useActionState`; it survives a round trip without JavaScript. */
 export interface FormState<Data = unknown> {

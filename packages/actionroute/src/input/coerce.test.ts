@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { formInput } from '../src/coerce'
+import { formInput } from './coerce'
 
 const schema = z.object({
   name: z.string(),
