@@ -4,7 +4,8 @@ import { ActionError, type FieldIssue } from '../core/errors'
 import { formInput } from '../input/coerce'
 import { echoValues, type FormLimits } from '../input/form-data'
 import { unstable_rethrow } from 'next/navigation'
-import { execute, unexpected, type Operation } from '../core/operation'
+import { execute, type Operation } from '../core/operation'
+import { unexpected } from '../core/report'
 import type { ActionErrorValue, FormState } from './envelope'
 
 export type ActionResult<Data> = { ok: true; data: Data } | { ok: false; error: ActionErrorValue }

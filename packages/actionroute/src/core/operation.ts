@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto'
 import { unstable_rethrow } from 'next/navigation'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { Context, RequestContext } from './context'
 import { ActionError, type ErrorFactory } from './errors'
 import { compose, type AddedBy, type Middleware, type Outcome } from './middleware'
+import { unexpected } from './report'
 import { validate } from './validate'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -95,13 +95,4 @@ export async function execute<Schema extends StandardSchemaV1, Output>(
   const handler = (current: Context) => guard(() => run(op as Operation<StandardSchemaV1, Output>, raw, current))
   if (op.use.length === 0) return handler(ctx) as Promise<Outcome<Output>>
   return compose(op.use, handler, guard, op.name)(ctx) as Promise<Outcome<Output>>
-}
-
-/** Logs an unexpected error under a fresh id and returns the ActionError that carries only that id. */
-export function unexpected(error: unknown, ctx: Pick<Context, 'operation' | 'transport'>): ActionError {
-  const errorId = randomUUID()
-  console.error(`[actionroute] unexpected error ${errorId} in ${ctx.operation} (${ctx.transport}):`, error)
-  return new ActionError('INTERNAL', `An unexpected error occurred. Quote reference ${errorId} when reporting it.`, {
-    errorId,
-  })
 }
