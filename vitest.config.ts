@@ -17,8 +17,15 @@ function optional(name: string, available: boolean, required: boolean, why: stri
 }
 
 const web = path.resolve('apps/web')
+const library = path.resolve('packages/actionroute/src')
+// Tests run the library from source (as the app's tsconfig paths do); `server-only` guards bundles, not Node.
+const alias = [
+  { find: /^actionroute$/, replacement: `${library}/index.ts` },
+  { find: /^actionroute\/(client|testing)$/, replacement: `${library}/$1.ts` },
+  { find: /^server-only$/, replacement: path.resolve('test/empty-module.ts') },
+]
 const webProject = (name: string, env: Record<string, string>): TestProjectInlineConfiguration => ({
-  resolve: { alias: { '@': web } },
+  resolve: { alias: [...alias, { find: '@', replacement: web }] },
   test: {
     name,
     root: web,
@@ -30,7 +37,7 @@ const webProject = (name: string, env: Record<string, string>): TestProjectInlin
 })
 
 const projects: TestProjectInlineConfiguration[] = [
-  { test: { name: 'actionroute', root: path.resolve('packages/actionroute'), include: ['src/**/*.test.ts'] } },
+  { resolve: { alias }, test: { name: 'actionroute', root: path.resolve('packages/actionroute'), include: ['src/**/*.test.ts'] } },
   webProject('web:pglite', { TEST_DB: 'pglite', LOG_LEVEL: 'silent' }),
 ]
 

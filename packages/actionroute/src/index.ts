@@ -1,3 +1,5 @@
+// Everything exported here runs on the server: importing it into a client component fails the build, clearly.
+import 'server-only'
 export { ActionError, defineErrors, errorStatus, isActionError } from './core/errors'
 export type { ActionErrorOptions, BuiltInErrorCode, ErrorFactory, FieldIssue } from './core/errors'
 export { toProblem, problemResponse, PROBLEM_CONTENT_TYPE } from './http/problem'

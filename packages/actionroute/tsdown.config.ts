@@ -1,0 +1,12 @@
+import { defineConfig } from 'tsdown'
+
+// ESM with .d.ts and source maps, one file per entry point; dependencies and peers stay external.
+export default defineConfig({
+  entry: { index: 'src/index.ts', client: 'src/client.ts', testing: 'src/testing.ts' },
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  dts: true,
+  sourcemap: true,
+  clean: true,
+})

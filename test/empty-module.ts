@@ -1,0 +1,2 @@
+// Stands in for `server-only` under Vitest: Node has no client bundle to guard.
+export {}
