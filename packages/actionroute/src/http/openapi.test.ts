@@ -140,4 +140,12 @@ describe('openapi()', () => {
     expect(text).not.toContain('"$schema"')
     expect(text).not.toContain('#/$defs/')
   })
+
+  it('refuses, with a clear message, a schema that cannot describe itself as JSON Schema', () => {
+    const opaque = { '~standard': { version: 1, vendor: 'handmade', validate: (value: unknown) => ({ value }) } } as const
+    const op = operation({ name: 'opaqueOp', input: opaque, handler: () => null })
+    expect(() => openapi({ info: { title: 't', version: '1' }, paths: { '/o': { POST: op } } })).toThrow(
+      'openapi(): the input schema of operation "opaqueOp" (handmade) cannot describe itself as JSON Schema.',
+    )
+  })
 })

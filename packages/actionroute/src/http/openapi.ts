@@ -163,7 +163,7 @@ function errorResponses(op: Operation, method: HttpMethod, mayBeInvalid: boolean
 
 function describe(path: string, method: HttpMethod, op: Operation, operationId: string, components: Components) {
   const pathParams = [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!)
-  const input = components.embed(toJsonSchema(op.input as StandardSchemaV1, 'input'), `${op.name}Input`)
+  const input = components.embed(documented(op, 'input', op.input), `${op.name}Input`)
   const propertyOf = (name: string): JsonSchema => input.properties?.[name] ?? { type: 'string' }
 
   const parameters: Record<string, unknown>[] = pathParams.map((name) => ({ name, in: 'path', required: true, schema: propertyOf(name) }))
@@ -184,7 +184,7 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
   const mayBeInvalid = !readsQuery(method) || !acceptsAnyQuery(rest, pathParams.map(propertyOf))
 
   const status = op.http?.status ?? 200
-  const output = op.output ? components.embed(toJsonSchema(op.output, 'output'), `${op.name}Output`) : {}
+  const output = op.output ? components.embed(documented(op, 'output', op.output), `${op.name}Output`) : {}
   const location = { Location: { description: 'URL of the created resource', required: true, schema: { type: 'string' } } }
   const success = {
     description: status === 201 ? 'Created' : status === 204 ? 'No content' : 'OK',
@@ -201,6 +201,21 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
     ...(requestBody ? { requestBody } : {}),
     responses: { [String(status)]: success, ...errorResponses(op, method, mayBeInvalid) },
   }
+}
+
+/**
+ * The JSON Schema of an operation's input or output, or a clear error: a document that silently
+ * says "anything" where the server checks something would mislead every client generated from it.
+ */
+function documented(op: Operation, io: 'input' | 'output', schema: StandardSchemaV1): JsonSchema {
+  const jsonSchema = toJsonSchema(schema, io)
+  if (jsonSchema) return jsonSchema
+  const vendor = schema['~standard'].vendor
+  throw new Error(
+    `openapi(): the ${io} schema of operation "${op.name}" (${vendor}) cannot describe itself as JSON Schema. ` +
+      'Use a library that implements Standard JSON Schema (zod 4, arktype 2, valibot through toStandardJsonSchema() from ' +
+      '@valibot/to-json-schema), or leave this operation out of the document.',
+  )
 }
 
 /** `post` + `/api/users/{id}` → `postApiUsersId`: the operationId of an operation's second and later paths. */
