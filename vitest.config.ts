@@ -37,7 +37,16 @@ const webProject = (name: string, env: Record<string, string>): TestProjectInlin
 })
 
 const projects: TestProjectInlineConfiguration[] = [
-  { resolve: { alias }, test: { name: 'actionroute', root: path.resolve('packages/actionroute'), include: ['src/**/*.test.ts'] } },
+  {
+    resolve: { alias },
+    test: {
+      name: 'actionroute',
+      root: path.resolve('packages/actionroute'),
+      include: ['src/**/*.test.ts'],
+      // *.test-d.ts pin the types users rely on (inference of input, context, codes, fields), checked by tsc.
+      typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: 'tsconfig.json' },
+    },
+  },
   webProject('web:pglite', { TEST_DB: 'pglite', LOG_LEVEL: 'silent' }),
 ]
 

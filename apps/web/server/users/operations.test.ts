@@ -1,4 +1,4 @@
-import { formAction, idle, type FormState } from 'actionroute'
+import { formAction, idle, type FormState, type IdleState } from 'actionroute'
 import { withActionContext } from 'actionroute/testing'
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
@@ -15,7 +15,7 @@ const form = (fields: Record<string, string>) => {
   for (const [name, value] of Object.entries(fields)) data.append(name, value)
   return data
 }
-const submit = <T,>(action: (state: FormState<T>, data: FormData) => Promise<FormState<T>>, fields: Record<string, string>) =>
+const submit = <State,>(action: (state: IdleState, data: FormData) => Promise<State>, fields: Record<string, string>) =>
   withActionContext({ headers: { 'x-forwarded-for': '203.0.113.7' } }, () => action(idle, form(fields)))
 
 const addUserAction = formAction(addUser)

@@ -4,11 +4,23 @@ import { ActionError, type FieldIssue } from '../core/errors'
 import { formInput } from '../input/coerce'
 import { echoValues, type FormLimits } from '../input/form-data'
 import { unstable_rethrow } from 'next/navigation'
-import { execute, type Operation } from '../core/operation'
+import { execute, type ErrorCodesOf, type FieldsOf, type InputOf, type Operation, type OutputOf } from '../core/operation'
 import { unexpected } from '../core/report'
-import type { ActionErrorValue, FormState } from './envelope'
+import type { ActionErrorValue, ErrorState, FormState } from './envelope'
 
-export type ActionResult<Data> = { ok: true; data: Data } | { ok: false; error: ActionErrorValue }
+/** What a direct action answers: the data, or the error as a plain value with a typed `code`. */
+export type ActionResult<Data, Code extends string = string> = { ok: true; data: Data } | { ok: false; error: ActionErrorValue<Code> }
+
+/** The form state of an operation: its output, its error codes and its input's field paths. */
+export type FormStateOf<Op> = FormState<OutputOf<Op>, ErrorCodesOf<Op>, FieldsOf<Op>>
+
+/** The form action `formAction(op)` makes, for `useActionState(action, idle)`. */
+export type FormActionOf<Op> = (previous: FormStateOf<Op>, formData: FormData) => Promise<FormStateOf<Op>>
+
+/** The direct action `action(op)` makes. */
+export type ActionOf<Op> = (input: InputOf<Op>) => Promise<ActionResult<OutputOf<Op>, ErrorCodesOf<Op>>>
+
+type AnyOperation = Operation<StandardSchemaV1, unknown>
 
 export interface FormActionOptions<Data> {
   /** The success message; by default `data.message` when the operation returns one. */
@@ -44,12 +56,11 @@ const notAForm = () =>
  * `export const addUserAction = formAction(addUser)` in a `'use server'` module. It also works as a
  * plain `<form action>`, where React passes the FormData alone.
  */
-export function formAction<Output>(
-  op: Operation<StandardSchemaV1, Output>,
-  options: FormActionOptions<Output> = {},
-): (previous: FormState<Output>, formData: FormData) => Promise<FormState<Output>> {
+export function formAction<Op extends AnyOperation>(op: Op, options: FormActionOptions<OutputOf<Op>> = {}): FormActionOf<Op> {
   const isSecret = options.isSecret ?? ((name: string) => SECRET_NAME.test(name))
-  return async function submit(previous: unknown, formData: unknown) {
+  const onSuccess = options.onSuccess as FormActionOptions<unknown>['onSuccess']
+  const messageOf = (options.message ?? defaultMessage) as (data: unknown) => string | undefined
+  async function submit(previous: unknown, formData: unknown): Promise<FormState> {
     // Anyone can call an action with any arguments: only a FormData is a submission.
     const form = formData instanceof FormData ? formData : previous instanceof FormData && formData === undefined ? previous : null
     if (!form) return errorState(notAForm(), null, isSecret)
@@ -63,20 +74,22 @@ export function formAction<Output>(
     const outcome = await execute(op, input, await actionContext())
     if (outcome.ok) {
       try {
-        await options.onSuccess?.(outcome.data)
+        await onSuccess?.(outcome.data)
       } catch (error) {
         // The operation did its work (answering an error would invite a duplicate retry): log the hook's failure, never throw it.
         unstable_rethrow(error)
         unexpected(error, { operation: `${op.name} onSuccess`, transport: 'action' })
       }
-      const message = (options.message ?? defaultMessage)(outcome.data)
+      const message = messageOf(outcome.data)
       return { status: 'success', data: outcome.data, ...(message === undefined ? {} : { message }) }
     }
     return errorState(outcome.error, form, isSecret)
   }
+  // The runtime shapes are the ones FormStateOf<Op> describes; the codes and field names come from `op`.
+  return submit as FormActionOf<Op>
 }
 
-function errorState<Output>(error: ActionError, form: FormData | null, isSecret: (name: string) => boolean): FormState<Output> {
+function errorState(error: ActionError, form: FormData | null, isSecret: (name: string) => boolean): ErrorState {
   const fieldErrors = fieldErrorsOf(error.issues)
   const whole = error.issues.filter((issue) => issue.path === '').map((issue) => issue.message)
   return {
@@ -90,13 +103,12 @@ function errorState<Output>(error: ActionError, form: FormData | null, isSecret:
 }
 
 /** Serves an operation as a Server Action called with a typed input: `await renameUserAction({ id, name })`. */
-export function action<Output, Schema extends StandardSchemaV1>(
-  op: Operation<Schema, Output>,
-): (input: StandardSchemaV1.InferInput<Schema>) => Promise<ActionResult<Output>> {
-  return async function call(input) {
+export function action<Op extends AnyOperation>(op: Op): ActionOf<Op> {
+  async function call(input: unknown): Promise<ActionResult<unknown>> {
     const outcome = await execute(op, input, await actionContext())
     if (outcome.ok) return outcome
     const { code, status, message, issues, errorId } = outcome.error
     return { ok: false, error: { code, status, message, issues, ...(errorId ? { errorId } : {}) } }
   }
+  return call as ActionOf<Op>
 }

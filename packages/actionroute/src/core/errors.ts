@@ -61,12 +61,18 @@ export function isActionError(error: unknown): error is ActionError {
 }
 
 /** Creates one declared error; it also carries its code, status and default message for OpenAPI. */
-export interface ErrorFactory {
+export interface ErrorFactory<Code extends string = string> {
   (options?: { message?: string; issues?: FieldIssue[]; cause?: unknown }): ActionError
-  readonly code: string
+  readonly code: Code
   readonly status: number
   readonly message: string
 }
+
+/** An operation's declared errors, by code. */
+export type ErrorFactories = Record<string, ErrorFactory>
+
+/** Every code an operation with these declared errors can answer: the built-in ones and its own. */
+export type ErrorCodeOf<Errors extends ErrorFactories> = BuiltInErrorCode | (keyof Errors & string)
 
 /**
  * Declares an operation's typed errors once: `const errors = defineErrors({ EMAIL_TAKEN: { status: 409,
@@ -74,12 +80,12 @@ export interface ErrorFactory {
  */
 export function defineErrors<const Specs extends Record<string, { status: number; message: string }>>(
   specs: Specs,
-): { [Code in keyof Specs]: ErrorFactory } {
-  const factories = {} as Record<string, ErrorFactory>
+): { [Code in keyof Specs & string]: ErrorFactory<Code> } {
+  const factories: Record<string, ErrorFactory> = {}
   for (const [code, { status, message }] of Object.entries(specs)) {
     const create = (options: Parameters<ErrorFactory>[0] = {}) =>
       new ActionError(code, options.message ?? message, { status, issues: options.issues, cause: options.cause })
     factories[code] = Object.assign(create, { code, status, message })
   }
-  return factories as { [Code in keyof Specs]: ErrorFactory }
+  return factories as { [Code in keyof Specs & string]: ErrorFactory<Code> }
 }

@@ -1,10 +1,10 @@
 import { unstable_rethrow } from 'next/navigation'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { Context, RequestContext } from './context'
-import { ActionError, type ErrorFactory } from './errors'
+import { ActionError, type ErrorCodeOf, type ErrorFactories } from './errors'
 import { compose, type AddedBy, type Middleware, type Outcome } from './middleware'
 import { unexpected } from './report'
-import { validate } from './validate'
+import { validate, type FieldPath } from './validate'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
@@ -19,6 +19,7 @@ export interface OperationConfig<
   Schema extends StandardSchemaV1,
   Output,
   Use extends readonly Middleware<object>[] = [],
+  Errors extends ErrorFactories = {},
 > {
   /** A stable name: the operationId in OpenAPI, and in logs. */
   name: string
@@ -28,29 +29,38 @@ export interface OperationConfig<
   input: Schema
   /** The JSON shape of a success (documents the response; checked outside production). */
   output?: StandardSchemaV1
-  /** The typed errors the handler may throw, from `defineErrors()`: documented with their status. */
-  errors?: Record<string, ErrorFactory>
+  /** The typed errors the handler may throw, from `defineErrors()`: documented with their status, and in the types. */
+  errors?: Errors
   use?: Use
   http?: HttpOptions<Output>
   // Method syntax on purpose: it keeps Operation<ZodObject<...>, X> assignable to Operation<StandardSchemaV1, unknown>.
   handler(input: StandardSchemaV1.InferOutput<Schema>, ctx: Context & AddedBy<Use>): Promise<Output> | Output
 }
 
-export interface Operation<Schema extends StandardSchemaV1 = StandardSchemaV1, Output = unknown>
-  extends Omit<OperationConfig<Schema, Output>, 'use' | 'handler'> {
+export interface Operation<Schema extends StandardSchemaV1 = StandardSchemaV1, Output = unknown, Errors extends ErrorFactories = ErrorFactories>
+  extends Omit<OperationConfig<Schema, Output, [], Errors>, 'use' | 'handler'> {
   readonly kind: 'operation'
   readonly use: readonly Middleware<object>[]
   handler(input: StandardSchemaV1.InferOutput<Schema>, ctx: Context): Promise<Output> | Output
 }
 
+/** What a caller sends: the schema's input type. */
 export type InputOf<Op> = Op extends Operation<infer S, unknown> ? StandardSchemaV1.InferInput<S> : never
+/** What a handler returns on success. */
 export type OutputOf<Op> = Op extends Operation<StandardSchemaV1, infer O> ? O : never
+/** Every error code a caller can receive from this operation: built-in codes and its declared `errors`. */
+export type ErrorCodesOf<Op> = Op extends Operation<StandardSchemaV1, unknown, infer Errors> ? ErrorCodeOf<Errors> : never
+/** The field paths of the operation's input, as `fieldErrors` and `values` are keyed. */
+export type FieldsOf<Op> = FieldPath<InputOf<Op>>
 
 /** Defines a server operation once; serve it with `route()` / `routes()` and `formAction()` / `action()`. */
-export function operation<Schema extends StandardSchemaV1, Output, const Use extends readonly Middleware<object>[] = []>(
-  config: OperationConfig<Schema, Output, Use>,
-): Operation<Schema, Output> {
-  return { ...config, use: config.use ?? [], kind: 'operation' } as Operation<Schema, Output>
+export function operation<
+  Schema extends StandardSchemaV1,
+  Output,
+  const Use extends readonly Middleware<object>[] = [],
+  const Errors extends ErrorFactories = {},
+>(config: OperationConfig<Schema, Output, Use, Errors>): Operation<Schema, Output, Errors> {
+  return { ...config, use: config.use ?? [], kind: 'operation' } as Operation<Schema, Output, Errors>
 }
 
 const checkOutputs = process.env.NODE_ENV !== 'production'

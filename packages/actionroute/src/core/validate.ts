@@ -20,3 +20,14 @@ export async function validate<S extends StandardSchemaV1>(
   const message = whole.length > 0 ? whole.join(' ') : 'The input is not valid: see `errors` for each field.'
   throw new ActionError('VALIDATION_FAILED', message, { issues })
 }
+
+/** Dot paths into an input type, as validation reports them: `name`, `address.city`, `tags.0`. Four levels deep at most. */
+export type FieldPath<T, Depth extends unknown[] = []> = Depth['length'] extends 4
+  ? never
+  : T extends readonly (infer Item)[]
+    ? `${number}` | `${number}.${FieldPath<Item, [...Depth, unknown]>}`
+    : T extends Date | File | Blob
+      ? never
+      : T extends object
+        ? { [K in keyof T & string]-?: K | `${K}.${FieldPath<NonNullable<T[K]>, [...Depth, unknown]>}` }[keyof T & string]
+        : never

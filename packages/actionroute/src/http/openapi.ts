@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
+import type { OpenAPIV3_1 } from 'openapi-types'
 import { BODY_MEDIA_TYPES } from './body'
 import { errorStatus, type BuiltInErrorCode } from '../core/errors'
 import { toJsonSchema, type JsonSchema } from '../input/json-schema'
@@ -23,7 +24,8 @@ export interface OpenApiOptions {
   paths: ApiPaths
 }
 
-type Document = Record<string, unknown>
+/** The document `openapi()` returns: OpenAPI 3.1, typed by `openapi-types`. */
+export type OpenApiDocument = OpenAPIV3_1.Document
 
 const problemSchema: JsonSchema = {
   type: 'object',
@@ -229,7 +231,7 @@ function pathOperationId(method: HttpMethod, path: string): string {
  * responses from the operations' schemas (Standard JSON Schema), every error as problem+json with
  * the codes it can carry. The path item says what HEAD, OPTIONS and other methods answer.
  */
-export function openapi({ info, servers, security, paths }: OpenApiOptions): Document {
+export function openapi({ info, servers, security, paths }: OpenApiOptions): OpenApiDocument {
   const components = new Components()
   const operationIds = new Set<string>()
   const documentPaths: Record<string, Record<string, unknown>> = {}
@@ -247,6 +249,7 @@ export function openapi({ info, servers, security, paths }: OpenApiOptions): Doc
     }
     documentPaths[path] = item
   }
+  // Built from JSON Schema objects, which openapi-types' SchemaObject models more narrowly than 3.1 allows.
   return {
     openapi: '3.1.0',
     info,
@@ -254,5 +257,5 @@ export function openapi({ info, servers, security, paths }: OpenApiOptions): Doc
     ...(security ? { security } : {}),
     paths: documentPaths,
     components: { schemas: components.schemas },
-  }
+  } as OpenApiDocument
 }
