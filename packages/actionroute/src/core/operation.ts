@@ -1,10 +1,13 @@
 import { unstable_rethrow } from 'next/navigation'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { Context, RequestContext } from './context'
-import { ActionError, type ErrorCodeOf, type ErrorFactories } from './errors'
+import { ActionError, type ErrorCodeOf, type ErrorFactories, type ErrorFactory } from './errors'
 import { compose, type AddedBy, type Middleware, type Outcome } from './middleware'
 import { unexpected } from './report'
 import { validate, type FieldPath } from './validate'
+
+/** An operation that declares no errors of its own. */
+export type NoErrors = Record<never, ErrorFactory>
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
@@ -19,7 +22,7 @@ export interface OperationConfig<
   Schema extends StandardSchemaV1,
   Output,
   Use extends readonly Middleware<object>[] = [],
-  Errors extends ErrorFactories = {},
+  Errors extends ErrorFactories = NoErrors,
 > {
   /** A stable name: the operationId in OpenAPI, and in logs. */
   name: string
@@ -58,7 +61,7 @@ export function operation<
   Schema extends StandardSchemaV1,
   Output,
   const Use extends readonly Middleware<object>[] = [],
-  const Errors extends ErrorFactories = {},
+  const Errors extends ErrorFactories = NoErrors,
 >(config: OperationConfig<Schema, Output, Use, Errors>): Operation<Schema, Output, Errors> {
   return { ...config, use: config.use ?? [], kind: 'operation' } as Operation<Schema, Output, Errors>
 }
