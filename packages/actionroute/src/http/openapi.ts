@@ -6,9 +6,8 @@ import { toJsonSchema, type JsonSchema } from '../input/json-schema'
 import type { HttpMethod, Operation } from '../core/operation'
 import { PROBLEM_CONTENT_TYPE } from './problem'
 import { allowedMethods, readsQuery } from './route'
+import type { ApiPaths } from './router'
 
-/** Paths to operations by method: the same table feeds `routes()` and the OpenAPI document. */
-export type ApiPaths = Record<string, Partial<Record<HttpMethod, Operation>>>
 
 export interface OpenApiOptions {
   info: {

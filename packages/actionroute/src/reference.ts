@@ -1,0 +1,70 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- swagger-ui-dist ships no types; the app type-checks this file from source too
+/// <reference path="./swagger-ui-dist.d.ts" />
+// actionroute/reference: an interactive API reference page (Swagger UI) served by the app itself, no CDN.
+// Its own entry point because it needs the optional peer dependency `swagger-ui-dist`, which Next must
+// load from node_modules at run time: list it in next.config's `serverExternalPackages`.
+import 'server-only'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import swaggerUiDir from 'swagger-ui-dist/absolute-path.js'
+import type { OpenApiDocument } from './http/openapi'
+import type { RouteHandler } from './http/route'
+
+export interface ApiReferenceOptions {
+  /** The page's title; by default the document's `info.title`. */
+  title?: string
+}
+
+const ASSETS: Record<string, string> = {
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui.css': 'text/css; charset=utf-8',
+}
+const CACHE = 'public, max-age=86400'
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!)
+
+function page(base: string, title: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>${escapeHtml(title)}</title>
+  <link rel="stylesheet" href="${base}/swagger-ui.css">
+  <style>body { margin: 0 } .topbar { display: none }</style>
+</head>
+<body>
+  <div id="reference"></div>
+  <script src="${base}/swagger-ui-bundle.js"></script>
+  <script src="${base}/init.js"></script>
+</body>
+</html>`
+}
+
+// A file rather than an inline script, so a Content-Security-Policy without 'unsafe-inline' allows it.
+const init = (base: string) =>
+  `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(`${base}/openapi.json`)}, dom_id: '#reference', deepLinking: true, tryItOutEnabled: true })`
+
+/**
+ * The API reference for `document` as one Route Handler, in an optional catch-all route:
+ * `app/api/docs/[[...asset]]/route.ts` → `export const GET = apiReference(openapiDocument)`.
+ * It serves the page at the route's own path, Swagger UI's files and the document under it.
+ */
+export function apiReference(document: OpenApiDocument, options: ApiReferenceOptions = {}): RouteHandler {
+  const title = options.title ?? `${document.info.title} reference`
+  const json = JSON.stringify(document)
+  return async function serve(request, context) {
+    const asset = (await context.params).asset
+    const name = Array.isArray(asset) ? asset.join('/') : asset
+    const pathname = new URL(request.url).pathname
+    if (name === undefined) return new Response(page(pathname.replace(/\/$/, ''), title), { headers: { 'content-type': 'text/html; charset=utf-8' } })
+    const base = pathname.slice(0, pathname.length - name.length - 1)
+    if (name === 'openapi.json') return new Response(json, { headers: { 'content-type': 'application/json' } })
+    if (name === 'init.js') return new Response(init(base), { headers: { 'content-type': ASSETS['swagger-ui-bundle.js']!, 'cache-control': CACHE } })
+    const type = ASSETS[name]
+    if (!type) return new Response('Not found', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+    const body = await readFile(path.join(swaggerUiDir(), name))
+    return new Response(body, { headers: { 'content-type': type, 'cache-control': CACHE } })
+  }
+}
