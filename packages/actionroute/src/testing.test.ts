@@ -15,7 +15,7 @@ const lookup = operation({
 const leaky = operation({
   name: 'leaky',
   input: z.object({ n: z.number() }),
-  handler: ({ n }, ctx) => ({ n: ctx.transport === 'route' ? n : n + 1 }),
+  handler: ({ n }, ctx) => ({ n: ctx.door === 'route' ? n : n + 1 }),
 })
 
 describe('the parity kit', () => {

@@ -17,7 +17,7 @@ export interface TestRequestInit {
 export function withActionContext<T>(init: TestRequestInit, fn: () => Promise<T>): Promise<T> {
   const headers = new Headers(init.headers)
   const ctx: RequestContext = {
-    transport: 'action',
+    door: 'action',
     headers,
     cookies: parseCookieHeader(headers.get('cookie')),
     ip: clientIp(headers),

@@ -7,7 +7,7 @@ export const logRequests = middleware(async (ctx, next) => {
   if (process.env.LOG_LEVEL !== 'silent') {
     const ms = (performance.now() - started).toFixed(1)
     const result = outcome.ok ? 'ok' : `${outcome.error.status} ${outcome.error.code}`
-    console.log(`[request] ${ctx.operation} via ${ctx.transport === 'action' ? 'server action' : 'API route'} → ${result} in ${ms} ms`)
+    console.log(`[request] ${ctx.operation} via ${ctx.door === 'action' ? 'server action' : 'API route'} → ${result} in ${ms} ms`)
   }
   return outcome
 })

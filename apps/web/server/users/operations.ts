@@ -17,7 +17,7 @@ import {
 
 // Each users operation is defined once here and served by both doors: app/api/** and app/actions.ts.
 
-const doorName = (ctx: Context) => (ctx.transport === 'action' ? 'server action' : 'API route')
+const doorName = (ctx: Context) => (ctx.door === 'action' ? 'server action' : 'API route')
 const shared = { tags: ['users'], use: [logRequests] } as const
 
 async function found(id: string, user: Promise<User | null>): Promise<User> {
@@ -34,7 +34,7 @@ export const addUser = operation({
   output: userMessageJson,
   errors: { EMAIL_TAKEN: userErrors.EMAIL_TAKEN },
   handler: async (input, ctx) => {
-    const user = await queries.insertUser(input, ctx.transport === 'action' ? 'action' : 'api')
+    const user = await queries.insertUser(input, ctx.door === 'action' ? 'action' : 'api')
     return { message: `User ${user.name} added via ${doorName(ctx)}`, user }
   },
   http: { status: 201, location: ({ user }) => `/api/users/${user.id}` },

@@ -13,7 +13,7 @@ const signUp = operation({
     }
     if (email === 'boom@example.com') throw new Error('secret detail')
     if (email === 'away@example.com') redirect('/welcome')
-    return { message: `Welcome ${email}`, ip: ctx.ip, transport: ctx.transport }
+    return { message: `Welcome ${email}`, ip: ctx.ip, door: ctx.door }
   },
 })
 
@@ -32,7 +32,7 @@ describe('formAction()', () => {
     expect(state).toEqual({
       status: 'success',
       message: 'Welcome ada@example.com',
-      data: { message: 'Welcome ada@example.com', ip: '198.51.100.1', transport: 'action' },
+      data: { message: 'Welcome ada@example.com', ip: '198.51.100.1', door: 'action' },
     })
   })
 

@@ -78,7 +78,7 @@ export function formAction<Op extends AnyOperation>(op: Op, options: FormActionO
       } catch (error) {
         // The operation did its work (answering an error would invite a duplicate retry): log the hook's failure, never throw it.
         unstable_rethrow(error)
-        unexpected(error, { operation: `${op.name} onSuccess`, transport: 'action' })
+        unexpected(error, { operation: `${op.name} onSuccess`, door: 'action' })
       }
       const message = messageOf(outcome.data)
       return { status: 'success', data: outcome.data, ...(message === undefined ? {} : { message }) }

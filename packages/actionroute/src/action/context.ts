@@ -12,7 +12,7 @@ export async function actionContext(): Promise<RequestContext> {
   const [headerStore, cookieStore] = await Promise.all([headers(), cookies()])
   const requestHeaders = new Headers(headerStore)
   return {
-    transport: 'action',
+    door: 'action',
     headers: requestHeaders,
     cookies: { get: (name) => cookieStore.get(name)?.value },
     ip: clientIp(requestHeaders),

@@ -1,13 +1,13 @@
 /** Which door a call came through. */
-export type Transport = 'action' | 'route'
+export type Door = 'action' | 'route'
 
 export interface CookieReader {
   get(name: string): string | undefined
 }
 
-/** What a transport knows about the call before an operation runs. */
+/** What a door knows about the call before an operation runs. */
 export interface RequestContext {
-  transport: Transport
+  door: Door
   headers: Headers
   cookies: CookieReader
   /** The client address from `x-forwarded-for` / `x-real-ip`, if a proxy set one. */
@@ -16,7 +16,7 @@ export interface RequestContext {
   request?: Request
 }
 
-/** What every handler and middleware sees, whatever the transport. */
+/** What every handler and middleware sees, whatever the door. */
 export interface Context extends RequestContext {
   /** The name of the operation being run. */
   operation: string

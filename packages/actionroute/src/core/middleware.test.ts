@@ -4,9 +4,9 @@ import { ActionError, action, middleware, operation, route, type Context } from 
 import { withActionContext } from '../testing'
 
 // One middleware, written once, on both doors: it sees the same context and can add to it or refuse.
-const seen: Pick<Context, 'transport' | 'operation' | 'ip'>[] = []
+const seen: Pick<Context, 'door' | 'operation' | 'ip'>[] = []
 const auth = middleware<{ user: { name: string } }>(async (ctx, next) => {
-  seen.push({ transport: ctx.transport, operation: ctx.operation, ip: ctx.ip })
+  seen.push({ door: ctx.door, operation: ctx.operation, ip: ctx.ip })
   const token = ctx.headers.get('authorization') ?? ctx.cookies.get('session')
   if (token !== 'Bearer ada' && token !== 'ada') throw new ActionError('UNAUTHORIZED', 'Sign in first.', { status: 401 })
   return next({ user: { name: 'Ada' } })
@@ -45,8 +45,8 @@ describe('middleware', () => {
       data: { text: 'Hi, Ada', timed: true },
     })
     expect(seen).toEqual([
-      { transport: 'route', operation: 'whoAmI', ip: '192.0.2.1' },
-      { transport: 'action', operation: 'whoAmI', ip: '192.0.2.2' },
+      { door: 'route', operation: 'whoAmI', ip: '192.0.2.1' },
+      { door: 'action', operation: 'whoAmI', ip: '192.0.2.2' },
     ])
   })
 

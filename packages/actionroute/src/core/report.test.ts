@@ -25,8 +25,8 @@ describe('onError', () => {
     const result = await withActionContext({}, () => action(explode)({}))
 
     expect(reports).toEqual([
-      { message: 'database password is hunter2', report: { errorId: problem.errorId, operation: 'explode', transport: 'route' } },
-      { message: 'database password is hunter2', report: { errorId: result.ok ? '' : result.error.errorId, operation: 'explode', transport: 'action' } },
+      { message: 'database password is hunter2', report: { errorId: problem.errorId, operation: 'explode', door: 'route' } },
+      { message: 'database password is hunter2', report: { errorId: result.ok ? '' : result.error.errorId, operation: 'explode', door: 'action' } },
     ])
     expect(consoleError).not.toHaveBeenCalled()
     consoleError.mockRestore()

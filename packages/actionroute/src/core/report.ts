@@ -7,7 +7,7 @@ export interface ErrorReport {
   /** The id the caller was answered with, to find this report from a user's complaint. */
   errorId: string
   operation: string
-  transport: Context['transport']
+  door: Context['door']
 }
 
 export type ErrorReporter = (error: unknown, report: ErrorReport) => void
@@ -25,13 +25,13 @@ export function onError(reporter: ErrorReporter | undefined): void {
   registry[REPORTER] = reporter
 }
 
-const toConsole: ErrorReporter = (error, { errorId, operation, transport }) =>
-  console.error(`[actionroute] unexpected error ${errorId} in ${operation} (${transport}):`, error)
+const toConsole: ErrorReporter = (error, { errorId, operation, door }) =>
+  console.error(`[actionroute] unexpected error ${errorId} in ${operation} (${door}):`, error)
 
 /** Reports an unexpected error under a fresh id and returns the ActionError that carries only that id. */
-export function unexpected(error: unknown, ctx: Pick<Context, 'operation' | 'transport'>): ActionError {
+export function unexpected(error: unknown, ctx: Pick<Context, 'operation' | 'door'>): ActionError {
   const errorId = randomUUID()
-  const report = { errorId, operation: ctx.operation, transport: ctx.transport }
+  const report = { errorId, operation: ctx.operation, door: ctx.door }
   try {
     ;(registry[REPORTER] ?? toConsole)(error, report)
   } catch (reporterError) {

@@ -56,7 +56,7 @@ async function inputOf(op: Operation, request: Request, context: RouteContext | 
 
 function contextOf(request: Request): RequestContext {
   return {
-    transport: 'route',
+    door: 'route',
     headers: request.headers,
     cookies: parseCookieHeader(request.headers.get('cookie')),
     ip: clientIp(request.headers),
@@ -76,7 +76,7 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
       raw = await inputOf(op, request, context, options)
     } catch (error) {
       // A body that fails to stream is as unexpected as a failing handler: logged with an id, answered with it.
-      return problemResponse(error instanceof ActionError ? error : unexpected(error, { operation: op.name, transport: 'route' }))
+      return problemResponse(error instanceof ActionError ? error : unexpected(error, { operation: op.name, door: 'route' }))
     }
     const outcome = await execute(op, raw, ctx)
     if (!outcome.ok) return problemResponse(outcome.error)
