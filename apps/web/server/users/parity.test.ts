@@ -37,7 +37,7 @@ const text = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 110 }),
   fc.constantFrom('', '   ', 'Alice', ' Ame\u0301lie ', 'a'.repeat(100), 'a'.repeat(101), 'x\ny', 'tab\there', '😀'.repeat(100), '<b>x</b>'),
 )
-const email = fc.oneof(fc.emailAddress(), fc.constantFrom('BOB@example.com', ' Alicia@Example.com ', 'bad', 'a@b', ''))
+const email = fc.oneof(fc.emailAddress(), fc.constantFrom('BOB@example.com', 'Alicia@Example.com', 'bad', 'a@b', ''))
 const anyValue = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null))
 const id = fc.oneof(fc.constantFrom(...fixtureIds), fc.uuid(), fc.string({ maxLength: 40 }))
 const cursor = fc.oneof(

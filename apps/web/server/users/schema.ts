@@ -33,13 +33,12 @@ export const userName = z
   })
 
 /**
- * Emails are checked as sent (after trimming) against an ASCII address pattern, then lower-cased:
- * so their normal form is ASCII lower case, and no Unicode look-alike (the Kelvin sign K) folds
- * into another user's address.
+ * Emails are checked exactly as sent against an ASCII address pattern (the one the OpenAPI document
+ * states; browsers already trim an email input), then lower-cased: so their normal form is ASCII
+ * lower case, and no Unicode look-alike (the Kelvin sign K) folds into another user's address.
  */
 export const userEmail = z
   .string({ error: textRequired('Email') })
-  .trim()
   .max(EMAIL_MAX, `Email must be at most ${EMAIL_MAX} characters`)
   .email('Enter a valid email address, like ada@example.com')
   .toLowerCase()

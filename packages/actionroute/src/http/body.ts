@@ -1,4 +1,5 @@
 import { ActionError } from '../core/errors'
+import { parseUrlEncoded } from '../input/form-data'
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
 /** Deepest nesting of arrays and objects accepted in a JSON body: deeper input would make recursive validation overflow the stack. */
@@ -116,7 +117,7 @@ export async function readBody(
       throw new ActionError('BAD_REQUEST', 'The request body is not valid JSON.')
     }
   }
-  if (mediaType === 'application/x-www-form-urlencoded') return { form: new URLSearchParams(decodeUtf8(bytes)) }
+  if (mediaType === 'application/x-www-form-urlencoded') return { form: parseUrlEncoded(decodeUtf8(bytes)) }
   try {
     return { form: await new Response(new Blob([new Uint8Array(bytes)]), { headers: request.headers }).formData() }
   } catch {

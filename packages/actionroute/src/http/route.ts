@@ -7,7 +7,7 @@ import { execute, type HttpMethod, type Operation } from '../core/operation'
 import { unexpected } from '../core/report'
 import { problemResponse } from './problem'
 import { crossSiteRefused, isCrossSiteForm, originCheck } from './csrf'
-import type { FormLimits } from '../input/form-data'
+import { parseUrlEncoded, type FormLimits } from '../input/form-data'
 
 /** The second argument Next.js 16 passes to a Route Handler. */
 export interface RouteContext {
@@ -45,7 +45,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 async function inputOf(op: Operation, request: Request, context: RouteContext | undefined, options: RouteOptions): Promise<unknown> {
   const params = (await context?.params) ?? {}
   const body = readsQuery(request.method)
-    ? { form: new URL(request.url).searchParams }
+    ? { form: parseUrlEncoded(new URL(request.url).search.slice(1)) }
     : await readBody(request, { limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, jsonDepth: options.jsonDepth })
   const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form, options.formLimits) : body.json
   // No body reads as an empty object, so a missing field is reported by name rather than "expected object".

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ActionError } from '../core/errors'
-import { parseFormData, segmentsOf } from './form-data'
+import { parseFormData, parseUrlEncoded, segmentsOf } from './form-data'
 
 const formOf = (entries: [string, string][]) => {
   const form = new FormData()
@@ -110,5 +110,21 @@ describe('parseFormData', () => {
     { shape: "'[]' pairs", name: `a${'[]'.repeat(150_000)}` },
   ])('splits a name of $shape in linear time', ({ name }) => {
     expect(segmentsOf(name).length).toBeGreaterThan(0)
+  })
+})
+
+describe('parseUrlEncoded', () => {
+  it.each([
+    { text: 'name=Zo%C3%AB&x=a+b', entries: [['name', 'Zoë'], ['x', 'a b']] },
+    { text: 'a&&b=&=c', entries: [['a', ''], ['b', ''], ['', 'c']] },
+    { text: 'q=100%25', entries: [['q', '100%']] },
+    { text: '', entries: [] },
+  ])('reads $text as a browser would', ({ text, entries }) => {
+    expect([...parseUrlEncoded(text)]).toEqual(entries)
+    expect([...parseUrlEncoded(text)]).toEqual([...new URLSearchParams(text)])
+  })
+
+  it.each(['q=%FF', 'q=%E0%A4%A', 'q=%zz', '%C3=x'])('refuses %s with 400 instead of storing U+FFFD', (text) => {
+    expect(() => parseUrlEncoded(text)).toThrow(expect.objectContaining({ status: 400, code: 'BAD_REQUEST' }))
   })
 })

@@ -121,6 +121,10 @@ describe('GET /api/users', () => {
     expect(names(await list(''))).toEqual([])
   })
 
+  it('answers a query that is not UTF-8 with 400, instead of searching for U+FFFD', async () => {
+    expect(await call(route.GET, { path: '/api/users?q=%FF' })).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } })
+  })
+
   it('answers OPTIONS and HEAD from the same table as Allow', async () => {
     const options = await call(route.OPTIONS, { method: 'OPTIONS' })
     expect({ status: options.status, allow: options.headers.get('allow') }).toEqual({ status: 204, allow: 'GET, POST, HEAD, OPTIONS' })
