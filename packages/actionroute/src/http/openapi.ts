@@ -134,9 +134,9 @@ const builtIn = (code: BuiltInErrorCode, text: string): ErrorLine => ({ code, st
 function errorResponses(op: Operation, method: HttpMethod, mayBeInvalid: boolean): Record<string, unknown> {
   const lines: ErrorLine[] = []
   if (readsQuery(method)) {
-    lines.push(builtIn('BAD_REQUEST', 'the query string breaks the form limits (field count, name length, depth, index) or mixes a value and a group under one name'))
+    lines.push(builtIn('BAD_REQUEST', 'the query string holds a malformed or non-UTF-8 escape, breaks the form limits (field count, name length, depth, index), or uses one name as a value and as a group'))
   } else {
-    lines.push(builtIn('BAD_REQUEST', 'the body is not valid JSON, UTF-8 or multipart, or its form fields break the form limits'))
+    lines.push(builtIn('BAD_REQUEST', 'the body is not valid JSON, UTF-8 or multipart; JSON nests deeper than the depth limit; or its form fields break the form limits'))
     lines.push(builtIn('PAYLOAD_TOO_LARGE', 'the body is over the size limit'))
     lines.push(builtIn('UNSUPPORTED_MEDIA_TYPE', `the body is not ${BODY_MEDIA_TYPES.join(', ')} (UTF-8)`))
   }
