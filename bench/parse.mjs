@@ -650,7 +650,7 @@ function writeReport(data) {
   )
   const before5xx = ids.map((id) => b.get(id)).filter((row) => row?.serverError)
   if (before5xx.length) lines.push(`Before, answered 5xx: ${before5xx.map((row) => `\`${row.id}\``).join(', ')}.`, '')
-  const notes = ids.flatMap((id) => [b.get(id), a.get(id)].filter((row) => row?.note).map((row, index) => `- \`${id}\` (${row === b.get(id) ? 'before' : 'after'}): ${row.note}`))
+  const notes = ids.flatMap((id) => [b.get(id), a.get(id)].filter((row) => row?.note).map((row) => `- \`${id}\` (${row === b.get(id) ? 'before' : 'after'}): ${row.note}`))
   if (notes.length) lines.push('Notes:', '', ...notes, '')
   lines.push(
     '## Setup',
