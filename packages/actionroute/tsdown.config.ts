@@ -9,4 +9,6 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // Keep `next/navigation` as written: tsdown would rewrite it to `next/navigation.js`, which Turbopack's route-handler layer cannot bundle.
+  deps: { neverBundle: [/^next\//] },
 })
