@@ -1,0 +1,246 @@
+import fc from 'fast-check'
+import { inArray, not, sql } from 'drizzle-orm'
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { withActionContext } from 'actionroute/testing'
+import * as actions from '@/app/actions'
+import * as addUserRoute from '@/app/api/addUser/route'
+import * as userRoute from '@/app/api/users/[id]/route'
+import * as usersRoute from '@/app/api/users/route'
+import { openapiDocument } from '@/server/api'
+import { users } from '@/server/db/schema'
+import { setupTestDatabase } from '@/server/testing/database'
+import { actionCallOf, actionForm, arbitrariesFor, toRequest, type ActionCall, type Examples, type HttpCase } from './arbitraries'
+import { conformance, formStateSchema, type Problem, type Verdict } from './conformance'
+import { operationOf, operationsOf, validators, type Document } from './document'
+import { KNOWN_SPEC_GAPS } from './known-gaps'
+
+// Issue 6, "No 5xx for bad input": every operation of the served OpenAPI document, fed generated
+// requests that follow it and requests that break it, through its route file in-process; and the
+// app's form actions, called with arguments no form would send. `FUZZ_SEED=<n>` replays a run;
+// `FUZZ_SURVEY=1` lists every distinct problem instead of stopping at the first.
+
+// Outside Next there is no cache to refresh: the actions' onSuccess would only log that.
+vi.mock('next/cache', () => ({ revalidatePath: () => {} }))
+
+const RUNS = 500
+const SEED = Number(process.env.FUZZ_SEED ?? 20_260_106)
+const SURVEY = process.env.FUZZ_SURVEY === '1'
+
+const doc = openapiDocument as unknown as Document
+const { verdictOf, judge, checkResponse } = conformance(doc)
+const database = setupTestDatabase()
+
+/** The route file Next would dispatch each documented path to. */
+const routeFiles: Record<string, Record<string, unknown>> = {
+  '/api/addUser': addUserRoute,
+  '/api/users': usersRoute,
+  '/api/users/{id}': userRoute,
+}
+/** Methods a client can send: Next calls the route file's export of that name, if there is one. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'QUERY', 'PROPFIND', 'FOO'] as const
+
+const fixtures = [
+  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0001', name: 'Alice', email: null, source: 'api' as const, createdAt: new Date('2026-01-01T00:00:01Z') },
+  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0002', name: 'Bob', email: 'bob@example.com', source: 'action' as const, createdAt: new Date('2026-01-01T00:00:02Z') },
+  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0003', name: 'Alicia', email: 'alicia@example.com', source: 'api' as const, createdAt: new Date('2026-01-01T00:00:03Z') },
+  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0004', name: 'Dan', email: 'dan@example.com', source: 'api' as const, createdAt: new Date('2026-01-01T00:00:04Z') },
+]
+const fixtureIds = fixtures.map((user) => user.id)
+const examples: Examples = { id: fixtureIds, email: ['bob@example.com', 'ALICIA@example.com', 'Dan@Example.com'] }
+
+/** Back to exactly the fixtures: two statements, run only after a case changed something. */
+async function restoreFixtures() {
+  const { db } = database()
+  await db.delete(users).where(not(inArray(users.id, fixtureIds)))
+  await db
+    .insert(users)
+    .values(fixtures.map((user) => ({ ...user, updatedAt: user.createdAt })))
+    .onConflictDoUpdate({ target: users.id, set: { name: sql`excluded.name`, email: sql`excluded.email`, updatedAt: sql`excluded.updated_at` } })
+}
+beforeEach(restoreFixtures)
+
+/** Every row, by id, as JSON: compared before and after each case. */
+async function snapshot(): Promise<Map<string, string>> {
+  const rows = await database().db.select().from(users)
+  return new Map(rows.map((row) => [row.id, JSON.stringify(row)]))
+}
+
+/** Rows added, removed or changed between two snapshots. */
+function changes(before: Map<string, string>, after: Map<string, string>) {
+  const added = [...after.keys()].filter((id) => !before.has(id))
+  const removed = [...before.keys()].filter((id) => !after.has(id))
+  const changed = [...after.keys()].filter((id) => before.has(id) && before.get(id) !== after.get(id))
+  return { added, removed, changed, any: added.length + removed.length + changed.length > 0 }
+}
+
+/** What a request may do to the table: nothing unless it succeeded, and then only what its method says. */
+function effectProblems(method: string, status: number, c: HttpCase, before: Map<string, string>, after: Map<string, string>): Problem[] {
+  const { added, removed, changed, any } = changes(before, after)
+  const seen = `added ${added.length}, removed ${removed.length}, changed ${changed.length}`
+  const ok = status >= 200 && status < 300
+  // UUIDs are case-insensitive: /users/6F1C… names the same user as /users/6f1c….
+  const target = c.params.id?.toLowerCase()
+  const expected =
+    !ok || ['GET', 'HEAD', 'OPTIONS'].includes(method)
+      ? !any
+      : method === 'POST'
+        ? added.length === 1 && removed.length === 0 && changed.length === 0
+        : method === 'PATCH'
+          ? added.length === 0 && removed.length === 0 && changed.every((id) => id === target)
+          : method === 'DELETE'
+            ? added.length === 0 && changed.length === 0 && removed.every((id) => id === target)
+            : !any
+  return expected ? [] : [{ rule: 'database changed', message: `${method} answered ${status} and the users table changed: ${seen}` }]
+}
+
+/** A 404 or 409 must be true of the table: no such user, or the email is another user's. */
+function truthProblems(status: number, c: HttpCase, verdict: Verdict, before: Map<string, string>): Problem[] {
+  if (status === 404 && c.params.id !== undefined && before.has(c.params.id)) {
+    return [{ rule: 'untruthful error', message: `404 for user ${c.params.id}, who exists` }]
+  }
+  const email = (verdict.body as { email?: unknown } | undefined)?.email
+  if (status === 409 && typeof email === 'string') {
+    const others = [...before.entries()].filter(([id]) => id !== c.params.id).map(([, row]) => (JSON.parse(row) as { email: string | null }).email)
+    if (!others.includes(email.trim().toLowerCase())) return [{ rule: 'untruthful error', message: `409 for ${email}, which no other user has` }]
+  }
+  return []
+}
+
+/** Methods a route file does not export are Next's to answer (its own 405), not this suite's. */
+const nextLevel = new Set<string>()
+
+/** One request through the route file, as Next would dispatch it; every problem the document and the table show. */
+async function exchange(path: string, c: HttpCase): Promise<{ problems: Problem[]; verdict?: Verdict }> {
+  const handler = routeFiles[path]?.[c.method] as ((request: Request, context: unknown) => Promise<Response>) | undefined
+  if (typeof handler !== 'function') {
+    nextLevel.add(`${c.method} ${path}`)
+    return { problems: [] }
+  }
+  const request = toRequest(path, c)
+  const op = operationOf(doc, path, c.method === 'HEAD' ? 'GET' : c.method)
+  // A method with no operation is judged by the path item (OPTIONS 204, others 405) in checkResponse.
+  const verdict: Verdict = op ? await verdictOf(op, request.clone(), c.params) : { expect: 'any', why: `${c.method} is not an operation here` }
+  const before = await snapshot()
+  const response = await handler(request, { params: Promise.resolve(c.params) })
+  const { status, body, problems } = await checkResponse(path, request, response)
+  const after = await snapshot()
+  if (changes(before, after).any) await restoreFixtures()
+  if (SURVEY) coverage.set(`${c.method} ${path}: ${verdict.expect} → ${status}`, (coverage.get(`${c.method} ${path}: ${verdict.expect} → ${status}`) ?? 0) + 1)
+  return {
+    verdict,
+    problems: [...problems, ...judge(verdict, status, body), ...effectProblems(c.method, status, c, before, after), ...truthProblems(status, c, verdict, before), ...pollution()],
+  }
+}
+
+function pollution(): Problem[] {
+  const keys = Object.keys(Object.prototype)
+  return keys.length ? [{ rule: 'prototype polluted', message: `Object.prototype gained ${keys.join(', ')}` }] : []
+}
+
+// Known gaps: matched per problem, so a case that shows a known gap and anything else still fails.
+const gapHits = new Map<string, number>()
+function unknownProblems(where: string, problems: Problem[], c?: HttpCase, verdict?: Verdict): Problem[] {
+  return problems.filter((problem) => {
+    const gap = KNOWN_SPEC_GAPS.find((known) => known.rule === problem.rule && known.where.includes(where) && (!known.when || (c && verdict && known.when(c, verdict))))
+    if (gap) gapHits.set(gap.gap, (gapHits.get(gap.gap) ?? 0) + 1)
+    return !gap
+  })
+}
+
+const survey = new Map<string, { count: number; example: string }>()
+const coverage = new Map<string, number>()
+/** Runs `numRuns` generated cases; fails with fast-check's counterexample, seed and path, or in survey mode records them all. */
+async function fuzz<T>(where: string, cases: fc.Arbitrary<T>, run: (value: T) => Promise<Problem[]>) {
+  await fc.assert(
+    fc.asyncProperty(cases, async (value) => {
+      const problems = await run(value)
+      if (problems.length === 0) return
+      if (!SURVEY) throw new Error(problems.map((problem) => `${problem.rule}: ${problem.message}`).join('\n'))
+      for (const problem of problems) {
+        const key = `${where} | ${problem.rule} | ${problem.message.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<uuid>').slice(0, 90)}`
+        const entry = survey.get(key) ?? { count: 0, example: fc.stringify(value).slice(0, 400) }
+        survey.set(key, { ...entry, count: entry.count + 1 })
+      }
+    }),
+    { numRuns: RUNS, seed: SEED },
+  )
+}
+
+/** Cursors the API itself hands out: the only values of `cursor` a client can know to be good. */
+async function issuedCursors(): Promise<string[]> {
+  const page = async (query: string) => (await (await usersRoute.GET(new Request(`http://localhost/api/users?${query}`), { params: Promise.resolve({}) })).json()) as { nextCursor: string | null; prevCursor: string | null }
+  const first = await page('limit=1')
+  const second = await page(`limit=1&cursor=${first.nextCursor}`)
+  return [first.nextCursor, second.nextCursor, second.prevCursor].filter((cursor): cursor is string => cursor !== null)
+}
+
+afterAll(() => {
+  if (SURVEY) {
+    console.log([...survey].map(([key, { count, example }]) => `${count}× ${key}\n    e.g. ${example}`).join('\n'))
+    console.log([...coverage].sort().map(([key, count]) => `${key}: ${count}`).join('\n'))
+    console.log(`Next-level (no export in the route file): ${[...nextLevel].sort().join(', ')}`)
+  }
+})
+
+describe('every operation in the OpenAPI document, fuzzed through its route file', () => {
+  it('has a route file for every documented path', () => {
+    expect(Object.keys(doc.paths).filter((path) => !routeFiles[path])).toEqual([])
+  })
+
+  it.each(operationsOf(doc))(`$method $path ($operation.operationId), ${RUNS} generated requests`, async ({ path, method, operation }) => {
+    const arbitraries = arbitrariesFor(doc, { ...examples, cursor: await issuedCursors() })
+    await fuzz(operation.operationId, arbitraries.request(method, operation), async (c) => {
+      const { problems, verdict } = await exchange(path, c)
+      return unknownProblems(operation.operationId, problems, c, verdict)
+    })
+  }, 120_000)
+
+  it.each(Object.keys(doc.paths))(`every other method on %s, ${RUNS} generated requests`, async (path) => {
+    const served = operationsOf(doc).filter((op) => op.path === path).map((op) => op.method)
+    await fuzz(path, arbitrariesFor(doc, examples).otherMethod(path, served, METHODS), async (c) => {
+      const { problems, verdict } = await exchange(path, c)
+      return unknownProblems(`${c.method} ${path}`, problems, c, verdict)
+    })
+  }, 120_000)
+})
+
+describe('the form Server Actions, called with arguments no form sends', () => {
+  const validEnvelope = validators(doc)(formStateSchema)
+  const SECRET = /password|secret|token/i
+
+  async function call(name: string, action: (...args: unknown[]) => Promise<unknown>, c: ActionCall): Promise<Problem[]> {
+    const before = await snapshot()
+    const args = 'fields' in c.second ? (c.only ? [actionForm(c.second)] : [c.previous, actionForm(c.second)]) : [c.previous, c.second.other]
+    let state: unknown
+    try {
+      state = await withActionContext({ headers: { 'x-forwarded-for': '203.0.113.7' } }, () => action(...args))
+    } catch (error) {
+      return [{ rule: 'action threw', message: String(error) }]
+    }
+    const after = await snapshot()
+    if (changes(before, after).any) await restoreFixtures()
+    const problems: Problem[] = []
+    const { status, code, values } = (state ?? {}) as { status?: string; code?: string; values?: Record<string, string> }
+    if (SURVEY) coverage.set(`${name}: ${status} ${code ?? ''}`, (coverage.get(`${name}: ${status} ${code ?? ''}`) ?? 0) + 1)
+    if (!validEnvelope(state)) problems.push({ rule: 'action envelope shape', message: `${JSON.stringify(state)?.slice(0, 200)}: ${validEnvelope.errors?.map((e) => `${e.instancePath} ${e.message}`).join(', ')}` })
+    if (code === 'INTERNAL') problems.push({ rule: 'action answered INTERNAL', message: JSON.stringify(state).slice(0, 200) })
+    if (status !== 'success' && changes(before, after).any) problems.push({ rule: 'database changed', message: `the action answered ${status} and the users table changed` })
+    const secrets = Object.keys(values ?? {}).filter((name) => SECRET.test(name))
+    if (secrets.length) problems.push({ rule: 'action envelope shape', message: `values echo secrets: ${secrets.join(', ')}` })
+    return [...problems, ...pollution()]
+  }
+
+  it.each([
+    { name: 'addUserAction', action: actions.addUserAction, fields: ['name', 'email'] },
+    { name: 'renameUserAction', action: actions.renameUserAction, fields: ['id', 'name'] },
+    { name: 'deleteUserAction', action: actions.deleteUserAction, fields: ['id'] },
+  ])(`$name, ${RUNS} generated calls`, async ({ name, action, fields }) => {
+    await fuzz(name, actionCallOf(fields, examples), async (c) => unknownProblems(name, await call(name, action as (...args: unknown[]) => Promise<unknown>, c)))
+  }, 120_000)
+})
+
+describe('the known gaps', () => {
+  it.skipIf(SURVEY || process.env.FUZZ_SEED)('each still happens (delete the ones fixed)', () => {
+    expect(KNOWN_SPEC_GAPS.map((known) => known.gap).filter((gap) => !gapHits.has(gap))).toEqual([])
+  })
+})
