@@ -1,0 +1,407 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { cpSync, lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchBrowser } from '../../apps/web/e2e/browser'
+
+// The package as a user meets it: `npm pack`, installed by path into a fresh Next.js app outside this
+// repository (no workspace, no tsconfig paths, no symlinks), built and started, then used over HTTP
+// and in Chromium. The app's sources are the fixture in ./app. Needs the npm registry.
+// CONSUMER_KEEP=1 keeps the temporary directory (its path is printed).
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
+const packageDir = path.join(repoRoot, 'packages/actionroute')
+const fixtureDir = fileURLToPath(new URL('./app', import.meta.url))
+const repoVersion = (name: string): string =>
+  (JSON.parse(readFileSync(path.join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+
+const MINUTE = 60_000
+const timings: Record<string, number> = {}
+const log = (line: string) => console.log(`[consumer] ${line}`)
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+
+interface Ran {
+  code: number | null
+  signal: NodeJS.Signals | null
+  output: string
+  stdout: string
+  ms: number
+}
+
+const children = new Set<ChildProcess>()
+process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')))
+
+/**
+ * The environment for commands in the temporary app: without what Vitest and `npm test` set for
+ * this repository (npm_config_local_prefix would point npm back at the workspace), but with the
+ * user's registry, cache and proxy settings.
+ */
+function appEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const npmSettingKept = /^npm_config_(registry|cache|userconfig|cafile|strict_ssl|proxy|https_proxy|noproxy|fetch_.*)$/i
+  const dropped = (key: string) =>
+    key === 'TEST' || key === 'NODE_ENV' || key === 'INIT_CWD' || key.startsWith('VITEST') ||
+    (/^npm_/i.test(key) && !npmSettingKept.test(key))
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !dropped(key))), NEXT_TELEMETRY_DISABLED: '1', ...extra }
+}
+
+function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Ran> {
+  const startedAt = Date.now()
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    children.add(child)
+    let output = ''
+    let stdout = ''
+    child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), (output += chunk.toString())))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    const timer = setTimeout(() => {
+      output += `\n[consumer] \`${command} ${args.join(' ')}\` did not finish within ${options.timeoutMs / 1000} s: killed.`
+      child.kill('SIGKILL')
+    }, options.timeoutMs)
+    child.on('error', (error) => (clearTimeout(timer), children.delete(child), reject(error)))
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      children.delete(child)
+      resolve({ code, signal, output, stdout, ms: Date.now() - startedAt })
+    })
+  })
+}
+
+async function step(name: string, command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Ran> {
+  const result = await run(command, args, options)
+  timings[name] = result.ms
+  if (result.code !== 0) {
+    throw new Error(`${name}: \`${command} ${args.join(' ')}\` (in ${options.cwd}) failed with ${result.signal ?? `exit code ${result.code}`}:\n${result.output}`)
+  }
+  log(`${name} took ${seconds(result.ms)}`)
+  return result
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.on('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))))
+    })
+  })
+}
+
+interface PackedFile {
+  path: string
+  size: number
+}
+interface Packed {
+  filename: string
+  size: number
+  unpackedSize: number
+  files: PackedFile[]
+}
+
+let tempDir = ''
+let appDir = ''
+let baseUrl = ''
+let server: ChildProcess | undefined
+let serverOutput = ''
+let browser: Browser | undefined
+let packed: Packed
+const suiteStartedAt = Date.now()
+let testsStartedAt = 0
+
+beforeAll(async () => {
+  tempDir = mkdtempSync(path.join(tmpdir(), 'actionroute-consumer-'))
+  appDir = path.join(tempDir, 'app')
+  log(`temporary directory ${tempDir}${process.env.CONSUMER_KEEP === '1' ? ' (kept: CONSUMER_KEEP=1)' : ''}`)
+
+  // 1. The tarball, exactly as `npm publish` would upload it (the package has no prepack step: build first).
+  await step('build actionroute', 'npm', ['run', 'build', '-w', 'actionroute'], { cwd: repoRoot, timeoutMs: 3 * MINUTE })
+  const pack = await step('pack', 'npm', ['pack', '--json', '--pack-destination', tempDir], { cwd: packageDir, timeoutMs: MINUTE })
+  packed = (JSON.parse(pack.stdout) as Packed[])[0]!
+  log(`tarball ${packed.filename}: ${(packed.size / 1024).toFixed(1)} kB packed, ${(packed.unpackedSize / 1024).toFixed(1)} kB unpacked, ${packed.files.length} files:`)
+  for (const file of [...packed.files].sort((a, b) => a.path.localeCompare(b.path))) log(`  ${file.path.padEnd(44)} ${String(file.size).padStart(7)} B`)
+
+  // 2. A fresh app from the fixture, with the tarball installed by path next to the repo's Next and React.
+  cpSync(fixtureDir, appDir, {
+    recursive: true,
+    filter: (source) => !/^(node_modules|\.next|next-env\.d\.ts|package-lock\.json|.*\.tsbuildinfo)$/.test(path.basename(source)),
+  })
+  const react = repoVersion('react')
+  const next = repoVersion('next')
+  // npm reports an unreachable registry as a dependency conflict (next@undefined): ask it plainly first.
+  const reachable = await run('npm', ['view', `next@${next}`, 'version'], { cwd: appDir, env: appEnv(), timeoutMs: 2 * MINUTE })
+  if (reachable.code !== 0 || reachable.stdout.trim() !== next) {
+    throw new Error(
+      `The npm registry is not reachable (\`npm view next@${next} version\` failed): the consumer test installs next, react, zod, valibot and arktype from it. ` +
+        `Run it with network access, or point npm_config_registry at a mirror.\n${reachable.output}`,
+    )
+  }
+  const install = await run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', path.join(tempDir, packed.filename), `next@${next}`, `react@${react}`, `react-dom@${react}`],
+    { cwd: appDir, env: appEnv(), timeoutMs: 8 * MINUTE },
+  )
+  timings.install = install.ms
+  if (install.code !== 0) {
+    const offline = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|network/i.test(install.output)
+    throw new Error(
+      (offline
+        ? 'npm install could not reach the npm registry: the consumer test installs next, react, zod, valibot and arktype from it (set npm_config_registry for a mirror).\n'
+        : `npm install failed with ${install.signal ?? `exit code ${install.code}`}.\n`) + install.output,
+    )
+  }
+  log(`install took ${seconds(install.ms)}`)
+  // Installed as a user gets it: a real directory inside the app, not a link back into this repository.
+  const installed = path.join(appDir, 'node_modules/actionroute')
+  expect(lstatSync(installed).isSymbolicLink(), 'node_modules/actionroute is a symlink').toBe(false)
+  expect(realpathSync(installed).startsWith(realpathSync(appDir))).toBe(true)
+  expect(JSON.parse(readFileSync(path.join(appDir, 'package.json'), 'utf8')).dependencies.actionroute).toMatch(/^file:.*\.tgz$/)
+
+  // 3. next build (which also type-checks the fixture against the package's .d.ts), then next start.
+  const nextBin = path.join(appDir, 'node_modules/next/dist/bin/next')
+  await step('next build', process.execPath, [nextBin, 'build'], { cwd: appDir, env: appEnv({ NODE_ENV: 'production' }), timeoutMs: 8 * MINUTE })
+
+  const startedAt = Date.now()
+  for (let attempt = 1; !baseUrl; attempt++) {
+    const port = await freePort()
+    serverOutput = ''
+    const child = spawn(process.execPath, [nextBin, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
+      cwd: appDir,
+      env: appEnv({ NODE_ENV: 'production' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    children.add(child)
+    server = child
+    let exited = false
+    child.on('close', () => ((exited = true), children.delete(child)))
+    child.stdout.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()))
+    const deadline = Date.now() + MINUTE
+    while (!exited && Date.now() < deadline) {
+      const status = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5_000) }).then(
+        async (response) => (await response.arrayBuffer(), response.status),
+        () => 0,
+      )
+      if (status === 200) {
+        baseUrl = `http://127.0.0.1:${port}`
+        break
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    if (baseUrl) break
+    child.kill('SIGKILL')
+    if (!(exited && attempt < 3 && serverOutput.includes('EADDRINUSE'))) {
+      throw new Error(`next start did not answer GET / with 200 within a minute. Its output:\n${serverOutput}`)
+    }
+  }
+  timings.start = Date.now() - startedAt
+  log(`next start took ${seconds(timings.start)} (${baseUrl})`)
+  browser = await launchBrowser()
+  testsStartedAt = Date.now()
+}, 25 * MINUTE)
+
+afterAll(async () => {
+  if (testsStartedAt) timings.tests = Date.now() - testsStartedAt
+  await browser?.close()
+  if (server && server.exitCode === null && server.signalCode === null) {
+    const closed = new Promise((resolve) => server!.once('close', resolve))
+    server.kill('SIGTERM')
+    const timer = setTimeout(() => server?.kill('SIGKILL'), 10_000)
+    await closed
+    clearTimeout(timer)
+  }
+  if (tempDir && process.env.CONSUMER_KEEP !== '1') rmSync(tempDir, { recursive: true, force: true })
+  else if (tempDir) log(`kept ${tempDir}`)
+  log(`timings: ${Object.entries(timings).map(([name, ms]) => `${name} ${seconds(ms)}`).join(', ')}; whole suite ${seconds(Date.now() - suiteStartedAt)}`)
+}, MINUTE)
+
+describe('the packed tarball', () => {
+  it('holds the built entry points with their types, and no tests', () => {
+    const files = packed.files.map((file) => file.path)
+    for (const entry of ['index', 'client', 'testing']) expect(files).toEqual(expect.arrayContaining([`dist/${entry}.mjs`, `dist/${entry}.d.mts`]))
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE']))
+    expect(files.filter((file) => /\.test(-d)?\.ts$/.test(file))).toEqual([])
+  })
+})
+
+// ---- HTTP: one route per schema library -------------------------------------------------------
+
+const post = (pathname: string, body: unknown) =>
+  fetch(baseUrl + pathname, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+
+const cases = [
+  {
+    library: 'zod',
+    path: '/api/subscribe',
+    valid: { name: 'Ada', email: 'ada@example.com' },
+    status: 201,
+    body: { message: 'Subscribed Ada <ada@example.com>', email: 'ada@example.com' },
+    invalid: { name: 'A', email: 'not-an-email' },
+    paths: ['email', 'name'],
+  },
+  {
+    library: 'valibot',
+    path: '/api/tags',
+    valid: { label: 'release-notes' },
+    status: 201,
+    body: { message: 'Created #release-notes', label: 'release-notes' },
+    location: '/tags/release-notes',
+    invalid: { label: 'No' },
+    paths: ['label'],
+  },
+  {
+    library: 'arktype',
+    path: '/api/bookings',
+    valid: { flight: 'LH400', seats: 2 },
+    status: 200,
+    body: { message: 'Booked 2 on LH400', flight: 'LH400', seats: 2 },
+    invalid: { flight: 'lh', seats: 0 },
+    paths: ['flight', 'seats'],
+  },
+] as const
+
+describe.each(cases)('routes({ POST }) with $library at $path', (c) => {
+  it(`answers a valid JSON body with ${c.status} and the result`, async () => {
+    const response = await post(c.path, c.valid)
+    expect(response.status).toBe(c.status)
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+    expect(await response.json()).toEqual(c.body)
+    if ('location' in c) expect(response.headers.get('location')).toBe(c.location)
+  })
+
+  it('answers an invalid one with 422 problem+json naming the fields', async () => {
+    const response = await post(c.path, c.invalid)
+    expect(response.status).toBe(422)
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+    const problem = (await response.json()) as { status: number; code: string; errors: { path: string; message: string }[] }
+    expect(problem).toMatchObject({ status: 422, code: 'VALIDATION_FAILED' })
+    expect([...new Set(problem.errors.map((error) => error.path))].sort()).toEqual(c.paths)
+    for (const error of problem.errors) expect(error.message).toEqual(expect.any(String))
+  })
+
+  it('answers OPTIONS with 204 and Allow, and GET with 405', async () => {
+    const options = await fetch(baseUrl + c.path, { method: 'OPTIONS' })
+    expect(options.status).toBe(204)
+    const allow = options.headers.get('allow')?.split(/,\s*/) ?? []
+    expect(allow).toEqual(expect.arrayContaining(['POST', 'OPTIONS']))
+    expect(allow).not.toContain('GET')
+    const get = await fetch(baseUrl + c.path)
+    expect(get.status).toBe(405)
+    expect(get.headers.get('allow')).toBe(options.headers.get('allow'))
+  })
+})
+
+// ---- OpenAPI: schemas from each library --------------------------------------------------------
+
+interface Schema {
+  $ref?: string
+  type?: string
+  properties?: Record<string, Schema>
+  required?: string[]
+  [key: string]: unknown
+}
+
+describe('/api/openapi.json from openapi({ paths })', () => {
+  it('describes the three operations with the request body schemas each library produced', async () => {
+    const response = await fetch(`${baseUrl}/api/openapi.json`)
+    expect(response.status).toBe(200)
+    const document = (await response.json()) as { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>> }
+    expect(document.openapi).toMatch(/^3\.1\./)
+    expect(Object.keys(document.paths).sort()).toEqual(['/api/bookings', '/api/subscribe', '/api/tags'])
+    const deref = (schema: Schema): Schema => {
+      if (!schema.$ref?.startsWith('#/')) return schema
+      let node: unknown = document
+      for (const part of schema.$ref.slice(2).split('/')) node = (node as Record<string, unknown>)[part]
+      return deref(node as Schema)
+    }
+    const body = (pathname: string) => {
+      const post = document.paths[pathname]!.post as { operationId: string; requestBody: { content: Record<string, { schema: Schema }> } }
+      const schema = deref(post.requestBody.content['application/json']!.schema)
+      const properties = Object.fromEntries(Object.entries(schema.properties ?? {}).map(([name, property]) => [name, deref(property)]))
+      return { operationId: post.operationId, required: [...(schema.required ?? [])].sort(), properties }
+    }
+
+    const zod = body('/api/subscribe')
+    expect(zod).toMatchObject({ operationId: 'subscribe', required: ['email', 'name'] })
+    expect(zod.properties.name).toMatchObject({ type: 'string', minLength: 2 })
+    expect(zod.properties.email).toMatchObject({ type: 'string', format: 'email' })
+
+    const valibot = body('/api/tags')
+    expect(valibot).toMatchObject({ operationId: 'createTag', required: ['label'] })
+    expect(valibot.properties.label).toMatchObject({ type: 'string', minLength: 3, maxLength: 24, pattern: '^[a-z0-9-]+$' })
+
+    const arktype = body('/api/bookings')
+    expect(arktype).toMatchObject({ operationId: 'bookSeats', required: ['flight', 'seats'] })
+    expect(arktype.properties.flight).toMatchObject({ type: 'string', pattern: '^[A-Z]{2}\\d{1,4}$' })
+    expect(arktype.properties.seats).toMatchObject({ type: 'integer', minimum: 1, maximum: 9 })
+  })
+})
+
+// ---- The form Server Action, in Chromium -------------------------------------------------------
+
+async function openPage(javaScriptEnabled: boolean): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
+  const context = await browser!.newContext({ javaScriptEnabled })
+  context.setDefaultTimeout(10_000)
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (error) => errors.push(String(error)))
+  const response = await page.goto(baseUrl)
+  expect(response?.status()).toBe(200)
+  // Hydrated: React has attached its props to the form, so a submit goes through the action, not a page load.
+  if (javaScriptEnabled) await page.waitForFunction(() => Object.keys(document.querySelector('form') ?? {}).some((key) => key.startsWith('__reactProps')))
+  return { page, errors, close: () => context.close() }
+}
+
+const form = (page: Page) => ({
+  name: page.getByLabel('Name', { exact: true }),
+  email: page.getByLabel('Email', { exact: true }),
+  submit: page.getByRole('button', { name: 'Subscribe' }),
+  status: page.getByRole('status'),
+  error: (field: string) => page.locator(`#${field}-error`),
+})
+
+describe('formAction(subscribe) with useActionState and idle', () => {
+  it('with JavaScript: submits in place, then shows a field error and keeps what was typed', async () => {
+    const { page, errors, close } = await openPage(true)
+    const f = form(page)
+    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true))
+
+    await f.name.fill('Ada Lovelace')
+    await f.email.fill('ada@example.com')
+    await f.submit.click()
+    await expect.poll(() => f.status.textContent(), { timeout: 10_000 }).toBe('Subscribed Ada Lovelace <ada@example.com>')
+
+    await f.name.fill('Grace Hopper')
+    await f.email.fill('grace@')
+    await f.submit.click()
+    await expect.poll(() => f.error('email').textContent(), { timeout: 10_000 }).toBe('Enter an email address')
+    expect(await f.email.inputValue()).toBe('grace@')
+    expect(await f.name.inputValue()).toBe('Grace Hopper')
+    expect(await f.error('name').count()).toBe(0)
+    // No page load happened: the action ran through React.
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true)
+    expect(errors).toEqual([])
+    await close()
+  })
+
+  it('without JavaScript: the form posts and the server-rendered page shows the result', async () => {
+    const { page, close } = await openPage(false)
+    const f = form(page)
+
+    await f.name.fill('Ada Lovelace')
+    await f.email.fill('ada@example.com')
+    await Promise.all([page.waitForEvent('load'), f.submit.click()])
+    expect(await f.status.textContent()).toBe('Subscribed Ada Lovelace <ada@example.com>')
+
+    await f.name.fill('A')
+    await f.email.fill('a@example.com')
+    await Promise.all([page.waitForEvent('load'), f.submit.click()])
+    expect(await f.error('name').textContent()).toBe('Use at least 2 characters')
+    expect(await f.name.inputValue()).toBe('A')
+    expect(await f.email.inputValue()).toBe('a@example.com')
+    await close()
+  })
+})
