@@ -74,6 +74,25 @@ if (
   })
 }
 
+// The packed package in a fresh Next.js app outside this repository (npm pack, npm install from the
+// registry, next build, next start), driven over HTTP and in Chromium: see test/consumer.
+if (
+  optional('consumer', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1',
+    `no Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH to your Chrome/Chromium.`)
+) {
+  projects.push({
+    test: {
+      name: 'consumer',
+      root: path.resolve('test/consumer'),
+      include: ['*.test.ts'],
+      // npm install, next build and next start happen once, in beforeAll (each step has its own limit).
+      testTimeout: 60_000,
+      hookTimeout: 25 * 60_000,
+      fileParallelism: false,
+    },
+  })
+}
+
 for (const reason of leftOut) console.warn(`SKIPPING SUITE ${reason}`)
 
 export default defineConfig({
