@@ -6,6 +6,12 @@ const nextConfig: NextConfig = {
   // Lets the e2e suite build into its own directory without touching the developer's .next.
   distDir: process.env.NEXT_DIST_DIR || '.next',
   poweredByHeader: false,
+  experimental: {
+    // proxy.ts reads Server Action bodies (1 MB at most) to refuse malformed ones, and Next keeps a copy of
+    // every body the proxy sees, up to this size (10 MB by default). Twice the action limit: a body over the
+    // limit still looks over it to the proxy (413), and the copy stays small.
+    proxyClientMaxBodySize: 2 * 1024 * 1024,
+  },
   // actionroute is read as TypeScript source through tsconfig.json's paths, for fast development here;
   // the consumer test proves its built package in an app outside this repository.
 }

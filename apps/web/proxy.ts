@@ -1,0 +1,150 @@
+import { ActionError, problemResponse } from 'actionroute'
+import type { NextRequest } from 'next/server'
+
+// Next.js 16's proxy (formerly middleware) runs before any route or action. It refuses the hostile requests
+// that Next would otherwise answer with a 500 — with a 4xx instead: problem+json under /api, plain text
+// elsewhere — and lets everything else through untouched. One function per concern; each returns a
+// Response to refuse, or nothing. The matcher keeps it off ordinary requests: running it on every API call
+// would cost about a fifth of POST /api/addUser's throughput. What Next still answers by itself (TRACE,
+// unknown methods, Flight references…) is pinned in e2e/hostile-framework.test.ts.
+
+export async function proxy(request: NextRequest): Promise<Response | undefined> {
+  return (
+    refuseMalformedPath(request) ??
+    refuseForeignAction(request) ??
+    refuseOversizedAction(request) ??
+    (await refuseMalformedActionBody(request))
+  )
+}
+
+export const config = {
+  matcher: [
+    // API paths with a percent-escape (matched on the raw path): Next answers one it cannot decode with a 500.
+    '/api/:rest(.*%.*)',
+    // Server Action calls: from JavaScript (a Next-Action header), or a form posted without it (multipart).
+    { source: '/((?!api/|_next/).*)', has: [{ type: 'header', key: 'next-action' }] },
+    { source: '/((?!api/|_next/).*)', has: [{ type: 'header', key: 'content-type', value: 'multipart/form-data.*' }] },
+  ],
+}
+
+/** Next's default `serverActions.bodySizeLimit` (1 MB): Next answers a bigger body with a 500. */
+const ACTION_BODY_LIMIT = 1024 * 1024
+/** Deepest nesting of arrays and objects in a Server Action's arguments, as for API bodies (actionroute's DEFAULT_JSON_DEPTH). */
+const ACTION_JSON_DEPTH = 64
+/** Next refuses more arguments than this with a 500 (SERVER_ACTION_ARGS_LIMIT in its action handler). */
+const ACTION_ARGS_LIMIT = 1000
+
+/** A refusal: problem+json under /api, a short plain-text answer elsewhere (a Server Action's caller reads it as the error). */
+function refuse(request: NextRequest, code: string, message: string): Response {
+  const error = new ActionError(code, message)
+  if (request.nextUrl.pathname.startsWith('/api/')) return problemResponse(error)
+  return new Response(`${message}\n`, { status: error.status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+}
+
+// --- Paths ----------------------------------------------------------------------------------------
+
+/** A path that is not percent-encoded UTF-8 (`%zz`, a truncated or overlong sequence): 400. */
+function refuseMalformedPath(request: NextRequest): Response | undefined {
+  const { pathname } = request.nextUrl
+  if (!pathname.includes('%')) return undefined
+  try {
+    decodeURIComponent(pathname)
+    return undefined
+  } catch {
+    return refuse(request, 'BAD_REQUEST', 'The path is not valid percent-encoded UTF-8.')
+  }
+}
+
+// --- Server Actions ------------------------------------------------------------------------------
+
+/** What Next treats as a Server Action call: a POST to a page with a Next-Action header (fetch) or a multipart body (a form without JavaScript). */
+function actionKind(request: NextRequest): 'fetch' | 'form' | undefined {
+  if (request.method !== 'POST' || request.nextUrl.pathname.startsWith('/api/')) return undefined
+  if (request.headers.has('next-action')) return 'fetch'
+  return isMultipart(request) ? 'form' : undefined
+}
+
+const isMultipart = (request: NextRequest) => (request.headers.get('content-type') ?? '').startsWith('multipart/form-data')
+
+/**
+ * Next refuses a Server Action whose Origin is not this host (its CSRF check) with a 500, or a 500 of another
+ * kind when Origin is not a URL. The same check, made first, answers 403. Like Next's, it compares the
+ * origin's host with X-Forwarded-Host (first value), else Host, and lets a request without Origin pass.
+ * Origins listed in `serverActions.allowedOrigins` would have to be listed here too (there are none).
+ */
+function refuseForeignAction(request: NextRequest): Response | undefined {
+  const origin = request.headers.get('origin')
+  if (origin === null || !actionKind(request)) return undefined
+  const host = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim() || request.headers.get('host')
+  if (host && URL.canParse(origin) && new URL(origin).host === host) return undefined
+  return refuse(request, 'CROSS_SITE_REQUEST', 'This Server Action request comes from another origin.')
+}
+
+/** A Server Action whose declared body is over the limit: 413 before any of it is read. */
+function refuseOversizedAction(request: NextRequest): Response | undefined {
+  if (!actionKind(request) || !(Number(request.headers.get('content-length')) > ACTION_BODY_LIMIT)) return undefined
+  return tooLarge(request)
+}
+
+const tooLarge = (request: NextRequest) => refuse(request, 'PAYLOAD_TOO_LARGE', `The body is over the ${ACTION_BODY_LIMIT}-byte limit.`)
+
+/**
+ * Checks the shape of a Server Action's body that React's decoder would otherwise fail on with a 500: the
+ * size (a body sent without Content-Length), the multipart framing, and for a call from JavaScript the
+ * rows of React's reply format — row `0` (the whole body when it is not multipart) is the JSON array of
+ * arguments, and every other numbered row is JSON too — each nested at most ACTION_JSON_DEPTH deep.
+ * What the rows refer to (`$Q1`, `$F2`…) is left to React.
+ */
+async function refuseMalformedActionBody(request: NextRequest): Promise<Response | undefined> {
+  const kind = actionKind(request)
+  if (!kind || (kind === 'fetch' && request.headers.get('content-type') === 'application/x-www-form-urlencoded')) return undefined
+  const bytes = await request.arrayBuffer()
+  if (bytes.byteLength > ACTION_BODY_LIMIT) return tooLarge(request)
+  const rows = await replyRows(request, bytes)
+  if (!rows) return refuse(request, 'BAD_REQUEST', 'The body is not valid multipart/form-data or UTF-8.')
+  if (kind === 'form') return undefined
+  for (const [id, text] of rows) {
+    if (nestsDeeperThan(text, ACTION_JSON_DEPTH)) return refuse(request, 'BAD_REQUEST', `Row ${id} nests arrays and objects more than ${ACTION_JSON_DEPTH} levels deep.`)
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      return refuse(request, 'BAD_REQUEST', `Row ${id} is not valid JSON.`)
+    }
+    if (id === '0' && !(Array.isArray(value) && value.length <= ACTION_ARGS_LIMIT)) {
+      return refuse(request, 'BAD_REQUEST', `The arguments are not a JSON array of at most ${ACTION_ARGS_LIMIT} items.`)
+    }
+  }
+  if (!rows.some(([id]) => id === '0')) return refuse(request, 'BAD_REQUEST', 'The arguments (row 0) are missing.')
+  return undefined
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** The numbered text rows of a reply (multipart entries named by digits; a text body is row 0), or undefined when the body cannot be read as such. */
+async function replyRows(request: NextRequest, bytes: ArrayBuffer): Promise<[id: string, text: string][] | undefined> {
+  try {
+    if (!isMultipart(request)) return [['0', utf8.decode(bytes)]]
+    const form = await new Response(bytes, { headers: { 'content-type': request.headers.get('content-type')! } }).formData()
+    return [...form].filter((row): row is [string, string] => typeof row[1] === 'string' && /^\d+$/.test(row[0]))
+  } catch {
+    return undefined
+  }
+}
+
+/** One pass over JSON text counting `[` and `{` outside strings; stops as soon as `max` is passed. */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let at = 0; at < text.length; at++) {
+    const char = text.charCodeAt(at)
+    if (inString) {
+      if (char === 0x5c) at++
+      else if (char === 0x22) inString = false
+    } else if (char === 0x22) inString = true
+    else if (char === 0x5b || char === 0x7b) {
+      if (++depth > max) return true
+    } else if (char === 0x5d || char === 0x7d) depth--
+  }
+  return false
+}
