@@ -1,15 +1,14 @@
 import { ActionError } from '../core/errors'
 import { parseUrlEncoded } from '../input/form-data'
+import { checkJsonShape, type JsonLimits } from '../input/json'
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
-/** Deepest nesting of arrays and objects accepted in a JSON body: deeper input would make recursive validation overflow the stack. */
-export const DEFAULT_JSON_DEPTH = 64
 
 export interface BodyOptions {
   /** Largest body in bytes; default 1 MB. */
   limit?: number
-  /** Deepest nesting of arrays and objects in JSON; default 64. */
-  jsonDepth?: number
+  /** Bounds on a JSON body's nesting and keys per object; see `DEFAULT_JSON_LIMITS`. */
+  jsonLimits?: Partial<JsonLimits>
 }
 
 function tooLarge(limit: number): ActionError {
@@ -59,26 +58,6 @@ function decodeUtf8(bytes: Buffer): string {
   }
 }
 
-/** One pass over JSON text counting `[` and `{` outside strings; stops as soon as `max` is passed. */
-function nestsDeeperThan(text: string, max: number): boolean {
-  let depth = 0
-  let inString = false
-  for (let at = 0; at < text.length; at++) {
-    const char = text.charCodeAt(at)
-    if (inString) {
-      if (char === 0x5c) at++ // a backslash escapes the next character
-      else if (char === 0x22) inString = false
-    } else if (char === 0x22) {
-      inString = true
-    } else if (char === 0x5b || char === 0x7b) {
-      if (++depth > max) return true
-    } else if (char === 0x5d || char === 0x7d) {
-      depth--
-    }
-  }
-  return false
-}
-
 /** The media types a route accepts for a body, in the order documented. */
 export const BODY_MEDIA_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'] as const
 
@@ -91,7 +70,7 @@ export type Body = { json: unknown } | { form: FormData | URLSearchParams }
  */
 export async function readBody(
   request: Request,
-  { limit = DEFAULT_BODY_LIMIT, jsonDepth = DEFAULT_JSON_DEPTH }: BodyOptions = {},
+  { limit = DEFAULT_BODY_LIMIT, jsonLimits }: BodyOptions = {},
 ): Promise<Body | undefined> {
   const { mediaType, charset } = contentTypeOf(request)
   const bytes = await readCapped(request, limit)
@@ -108,9 +87,7 @@ export async function readBody(
   }
   if (mediaType === 'application/json') {
     const text = decodeUtf8(bytes)
-    if (nestsDeeperThan(text, jsonDepth)) {
-      throw new ActionError('BAD_REQUEST', `The JSON body nests arrays and objects more than ${jsonDepth} levels deep.`)
-    }
+    checkJsonShape(text, jsonLimits)
     try {
       return { json: JSON.parse(text) }
     } catch {

@@ -8,6 +8,7 @@ import { unexpected } from '../core/report'
 import { problemResponse } from './problem'
 import { crossSiteRefused, isCrossSiteForm, originCheck } from './csrf'
 import { parseUrlEncoded, type FormLimits } from '../input/form-data'
+import type { JsonLimits } from '../input/json'
 
 /** The second argument Next.js 16 passes to a Route Handler. */
 export interface RouteContext {
@@ -19,8 +20,8 @@ export type RouteHandler = (request: Request, context: RouteContext) => Promise<
 export interface RouteOptions {
   /** Largest accepted request body in bytes; default 1 MB. */
   bodyLimit?: number
-  /** Deepest nesting of arrays and objects in a JSON body; default 64. */
-  jsonDepth?: number
+  /** Bounds on a JSON body (nesting depth, keys per object); see `DEFAULT_JSON_LIMITS`. */
+  jsonLimits?: Partial<JsonLimits>
   /** Bounds on urlencoded, multipart and query fields; see `DEFAULT_FORM_LIMITS`. */
   formLimits?: Partial<FormLimits>
   /**
@@ -46,11 +47,14 @@ async function inputOf(op: Operation, request: Request, context: RouteContext | 
   const params = (await context?.params) ?? {}
   const body = readsQuery(request.method)
     ? { form: parseUrlEncoded(new URL(request.url).search.slice(1)) }
-    : await readBody(request, { limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, jsonDepth: options.jsonDepth })
+    : await readBody(request, { limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, jsonLimits: options.jsonLimits })
   const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form, options.formLimits) : body.json
+  const hasParams = Object.keys(params).length > 0
   // No body reads as an empty object, so a missing field is reported by name rather than "expected object".
-  if (source === undefined || isPlainObject(source)) return { ...source, ...params }
-  if (Object.keys(params).length === 0) return source
+  if (source === undefined) return { ...params }
+  // Copy only to lay params over the body: copying a large object costs as much as parsing it.
+  if (isPlainObject(source)) return hasParams ? { ...source, ...params } : source
+  if (!hasParams) return source
   throw new ActionError('BAD_REQUEST', 'The request body must be a JSON object.')
 }
 
