@@ -65,10 +65,10 @@ export function conformance(doc: Document) {
   }
 
   /** Form fields (query string, urlencoded or multipart) as the object the schema describes: an empty field is an absent one. */
-  function fieldsObject(pairs: [string, unknown][], op: OperationSpec): { value: Record<string, unknown> } | Verdict {
+  function fieldsObject(pairs: [string, unknown][], mayRefuse: boolean): { value: Record<string, unknown> } | Verdict {
     if (pairs.length > FORM_FIELDS || pairs.some(([name]) => /[[\].]/.test(name) || name.length > FORM_FIELDS)) {
       // Nested names (a[b], a.b) and oversized forms are the library's convention and limits, not the schema's.
-      return mentions(op, 400, /form/i) ? either('nested field names or a form past the documented limits') : accept('unknown fields')
+      return mayRefuse ? either('nested field names or a form past the documented limits') : accept('unknown fields')
     }
     const value: Record<string, unknown> = Object.create(null)
     for (const [name, item] of pairs) {
@@ -105,6 +105,8 @@ export function conformance(doc: Document) {
   /** Only the documented parameters are input: other names in the query string are ignored, as OpenAPI allows. */
   function queryVerdict(op: OperationSpec, search: string): Verdict {
     const documented = (op.parameters ?? []).filter((parameter) => parameter.in === 'query')
+    // Where the document's 400 speaks of the query string, a malformed one may be refused; elsewhere it is no input at all.
+    const mayRefuse = mentions(op, 400, /query/i)
     const pairs: [string, string][] = []
     for (const part of search.split('&')) {
       if (!part) continue
@@ -114,11 +116,11 @@ export function conformance(doc: Document) {
       if (value === null || value === undefined || decode(part.slice(0, at)) == null) {
         // Broken percent-encoding in a documented parameter breaks its value; elsewhere, the request line is malformed but its input is not.
         if (value === undefined && documented.some((parameter) => parameter.name === name)) return reject(`the value of ${name} is not UTF-8`)
-        return either('malformed percent-encoding or bytes that are not UTF-8 in the query string')
+        return mayRefuse ? either('malformed percent-encoding or bytes that are not UTF-8 in the query string') : accept('a query string it does not read')
       }
       pairs.push([name, value])
     }
-    const fields = fieldsObject(pairs, op)
+    const fields = fieldsObject(pairs, mayRefuse)
     if ('expect' in fields) return fields
     const verdicts = documented.map((parameter) =>
       parameterVerdict(parameter, pairs.filter(([name, value]) => name === parameter.name && value !== '').map(([, value]) => value)),
@@ -170,7 +172,7 @@ export function conformance(doc: Document) {
           return reject('a body that is not multipart/form-data')
         }
       }
-      const fields = fieldsObject(pairs, op)
+      const fields = fieldsObject(pairs, mentions(op, 400, /form/i))
       if ('expect' in fields) return fields
       value = fields.value
     }
