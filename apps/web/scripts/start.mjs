@@ -1,14 +1,33 @@
-// npm start: builds when the build is missing or older than the sources, then serves it on PORT (default 3000).
-import { spawn, spawnSync } from 'node:child_process'
+// npm start: builds when the build is missing or older than the sources, then serves it on PORT
+// (default 3000) in this very process (scripts/server.mjs), so that a signal sent to `npm start`
+// reaches the server: the package.json scripts `exec` this file, npm passes SIGTERM/SIGINT to its
+// child, and there is no other process in between.
+//
+//   node scripts/start.mjs [--port 3000] [--hostname 0.0.0.0]
+//   START_NO_BUILD=1   serve the existing build as it is (fail if there is none); the e2e tests use it.
+import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 
 const app = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const next = path.join(app, 'node_modules/.bin/next')
 const nextBin = existsSync(next) ? next : path.join(app, '../../node_modules/.bin/next')
 const distDir = path.join(app, process.env.NEXT_DIST_DIR || '.next')
 const SOURCES = ['app', 'components', 'server', 'drizzle', 'public', 'next.config.ts', 'instrumentation.ts', 'package.json', '../../packages/actionroute/src']
+
+const { values: args } = parseArgs({
+  options: { port: { type: 'string', short: 'p' }, hostname: { type: 'string', short: 'H' } },
+})
+const port = Number(args.port ?? process.env.PORT ?? 3000)
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`Invalid port "${args.port ?? process.env.PORT}".`)
+  process.exit(1)
+}
+
+// Relative DATA_DIR and MIGRATIONS_DIR are resolved from the app, wherever npm start was run from.
+process.chdir(app)
 
 function newestChange(entry) {
   if (!existsSync(entry)) return 0
@@ -17,14 +36,31 @@ function newestChange(entry) {
   return Math.max(stat.mtimeMs, ...readdirSync(entry).map((name) => newestChange(path.join(entry, name))))
 }
 
-const buildId = path.join(distDir, 'BUILD_ID')
-const builtAt = existsSync(buildId) ? statSync(buildId).mtimeMs : 0
-if (builtAt < Math.max(...SOURCES.map((entry) => newestChange(path.join(app, entry))))) {
-  console.log(builtAt ? 'Sources changed since the last build: building…' : 'No production build yet: building…')
-  const build = spawnSync(nextBin, ['build'], { cwd: app, stdio: 'inherit' })
-  if (build.status !== 0) process.exit(build.status ?? 1)
+/** `next build` in a child process; a signal meanwhile is passed on to it, and we stop with it. */
+function build() {
+  return new Promise((resolve) => {
+    const child = spawn(nextBin, ['build'], { cwd: app, stdio: 'inherit' })
+    const forward = (signal) => child.kill(signal)
+    process.on('SIGINT', forward).on('SIGTERM', forward)
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', forward).off('SIGTERM', forward)
+      if (signal || code !== 0) process.exit(code ?? (signal === 'SIGINT' ? 130 : 143))
+      resolve()
+    })
+  })
 }
 
-const server = spawn(nextBin, ['start', '--port', process.env.PORT || '3000'], { cwd: app, stdio: 'inherit' })
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal))
-server.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 143)))
+const buildId = path.join(distDir, 'BUILD_ID')
+const builtAt = existsSync(buildId) ? statSync(buildId).mtimeMs : 0
+if (process.env.START_NO_BUILD === '1') {
+  if (!builtAt) {
+    console.error(`START_NO_BUILD=1 but there is no build in ${distDir}.`)
+    process.exit(1)
+  }
+} else if (builtAt < Math.max(...SOURCES.map((entry) => newestChange(path.join(app, entry))))) {
+  console.log(builtAt ? 'Sources changed since the last build: building…' : 'No production build yet: building…')
+  await build()
+}
+
+const { serve } = await import('./server.mjs')
+await serve({ dir: app, port, hostname: args.hostname })

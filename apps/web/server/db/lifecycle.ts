@@ -1,11 +1,16 @@
 import { closeDatabase, database } from './client'
 import { DataDirLockedError } from './lock'
 
-const SHUTDOWN_GRACE_MS = 5_000
+/** Bound on shutdown when Next's own signal handler is in charge (`next start`, `next dev`). */
+const SHUTDOWN_TIMEOUT_MS = 8_000
+
+/** Set by scripts/server.mjs (`npm start`): hooks it runs once HTTP has drained, before it exits. */
+const SHUTDOWN_HOOKS = Symbol.for('userdirectory.shutdownHooks')
+type ShutdownHook = () => Promise<void>
 
 /**
  * Opens the database when the server starts, so a locked PGlite directory stops the server at once
- * and migrations run before any request. Closes it on SIGTERM/SIGINT once Next has drained requests.
+ * and migrations run before any request. Closes it on shutdown, after the last request.
  */
 export async function startDatabase(): Promise<void> {
   try {
@@ -15,26 +20,45 @@ export async function startDatabase(): Promise<void> {
     console.error(error instanceof DataDirLockedError ? `[db] ${error.message}` : error)
     process.exit(1)
   }
+  const hooks = (globalThis as { [SHUTDOWN_HOOKS]?: ShutdownHook[] })[SHUTDOWN_HOOKS]
+  if (hooks) {
+    // Our own server (npm start) stops accepting, drains requests and closes kept-alive sockets,
+    // then calls this: the database is closed after the last request, whatever the signal.
+    hooks.push(closeDatabaseLogged)
+    return
+  }
   process.once('SIGTERM', closeOnExit)
   process.once('SIGINT', closeOnExit)
 }
 
+async function closeDatabaseLogged(): Promise<void> {
+  await closeDatabase()
+  console.log('[db] closed')
+}
+
 /**
- * Next's own signal handler stops accepting connections, waits for requests in flight, then calls
- * process.exit(). We wrap that exit so PGlite is closed (and flushed) after the last request.
+ * Under `next start` / `next dev`, Next's own signal handler stops accepting connections, waits for
+ * requests in flight, then calls process.exit(). We wrap that exit so the database is closed (and
+ * PGlite flushed) after the last request. Next waits for kept-alive sockets too, which under load
+ * never end: after SHUTDOWN_TIMEOUT_MS we close the database and exit ourselves.
  * With NEXT_MANUAL_SIG_HANDLE set, Next leaves exiting to us.
  */
 function closeOnExit(signal: NodeJS.Signals): void {
   const exit = process.exit.bind(process)
-  const closeThenExit = (code?: number) => {
-    const forced = setTimeout(() => exit(code), SHUTDOWN_GRACE_MS)
+  const code = signal === 'SIGINT' ? 130 : 143
+  let closing = false
+  const closeThenExit = (exitCode?: number) => {
+    if (closing) return
+    closing = true
+    setTimeout(() => exit(exitCode), 2_000).unref()
     closeDatabase()
       .catch((error: unknown) => console.error('[db] close failed:', error))
-      .finally(() => {
-        clearTimeout(forced)
-        exit(code)
-      })
+      .finally(() => exit(exitCode))
   }
-  if (process.env.NEXT_MANUAL_SIG_HANDLE) closeThenExit(signal === 'SIGINT' ? 130 : 143)
-  else process.exit = closeThenExit as typeof process.exit
+  if (process.env.NEXT_MANUAL_SIG_HANDLE) return closeThenExit(code)
+  process.exit = closeThenExit as typeof process.exit
+  setTimeout(() => {
+    console.error(`[db] the server did not stop within ${SHUTDOWN_TIMEOUT_MS / 1000} s of ${signal} (kept-alive connections?): closing the database and exiting.`)
+    closeThenExit(code)
+  }, SHUTDOWN_TIMEOUT_MS).unref()
 }

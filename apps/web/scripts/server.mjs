@@ -1,0 +1,118 @@
+// The production server: Next's request handler (its programmatic API, the same router `next start`
+// uses) inside an http.Server of our own, so that stopping is ours to do well. `next start` only calls
+// server.close() on SIGTERM, which waits for every kept-alive socket: under sustained keep-alive load it
+// never finishes, and the database was closed only after it.
+//
+// On SIGTERM or SIGINT (or when the process that started us dies without passing the signal on):
+//   1. stop accepting connections;
+//   2. let the requests in flight finish, answering them with `Connection: close`, and close every
+//      keep-alive socket as soon as it is idle (each socket serves at most the request it is busy with);
+//   3. after DRAIN_TIMEOUT_MS, cut whatever connections are left (their requests were never answered);
+//   4. close Next, then run the shutdown hooks (server/db/lifecycle.ts closes the database there, which
+//      releases the PGlite lock), and exit with 128 + the signal number;
+//   5. if any of that hangs, exit(1) at SHUTDOWN_TIMEOUT_MS regardless, inside `docker stop`'s 10 s.
+import http from 'node:http'
+import { createRequire } from 'node:module'
+import next from 'next'
+
+export const SHUTDOWN_TIMEOUT_MS = 8_000
+export const DRAIN_TIMEOUT_MS = 5_000
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 }
+
+/** Hooks run once HTTP is drained (lifecycle.ts adds closing the database); read by the app through globalThis. */
+const SHUTDOWN_HOOKS = Symbol.for('userdirectory.shutdownHooks')
+
+const log = (message) => console.log(`[server] ${message}`)
+
+/**
+ * Starts Next's production server for the app in `dir` on `port` (all interfaces unless `hostname`),
+ * and stops it gracefully on SIGTERM/SIGINT. Resolves once it is listening.
+ */
+export async function serve({ dir, port, hostname }) {
+  process.env.NODE_ENV ||= 'production'
+  const version = createRequire(import.meta.url)('next/package.json').version
+  process.title = `next-server (v${version})`
+  const hooks = (globalThis[SHUTDOWN_HOOKS] ??= [])
+
+  let stopping = null
+  const stop = (reason, code) => (stopping ??= shutdown(reason, code))
+  for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => stop(signal, SIGNAL_EXIT_CODES[signal]))
+  // `npm start` under a shell that does not pass signals on (e.g. without `exec`): the shell dies,
+  // we are re-parented, and nobody will ever signal us. Treat that as SIGTERM.
+  const parent = process.ppid
+  setInterval(() => process.ppid !== parent && stop(`the parent process (${parent}) exited`, 143), 500).unref()
+
+  const app = next({ dev: false, dir, port, hostname: hostname ?? 'localhost' })
+  const handle = app.getRequestHandler()
+  let draining = false
+  let answeredWhileDraining = 0
+  const inFlight = new Set()
+  const server = http.createServer((req, res) => {
+    inFlight.add(res)
+    res.once('close', () => inFlight.delete(res))
+    if (draining) {
+      res.setHeader('Connection', 'close')
+      res.once('finish', () => answeredWhileDraining++)
+    }
+    handle(req, res).catch((error) => {
+      console.error(`[server] failed to handle ${req.method} ${req.url}:`, error)
+      if (!res.headersSent) {
+        res.statusCode = 500
+        res.end('Internal Server Error')
+      } else res.destroy()
+    })
+  })
+
+  async function shutdown(reason, code) {
+    const startedAt = Date.now()
+    const elapsed = () => `${Date.now() - startedAt} ms`
+    setTimeout(() => {
+      console.error(`[server] still not stopped ${SHUTDOWN_TIMEOUT_MS} ms after ${reason}: exiting anyway.`)
+      process.exit(1)
+    }, SHUTDOWN_TIMEOUT_MS).unref()
+    log(`${reason}: stopping (${inFlight.size} requests in flight)`)
+
+    draining = true
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close')
+    const closed = new Promise((resolve) => server.close(resolve))
+    server.closeIdleConnections()
+    const idle = setInterval(() => server.closeIdleConnections(), 25)
+    let cut = false
+    const drainLimit = setTimeout(() => {
+      cut = true
+      server.closeAllConnections()
+    }, DRAIN_TIMEOUT_MS)
+    await closed
+    clearInterval(idle)
+    clearTimeout(drainLimit)
+    log(`HTTP stopped after ${elapsed()}${cut ? `: cut the connections still open after ${DRAIN_TIMEOUT_MS} ms` : ', every request answered'} (${answeredWhileDraining} answered while stopping)`)
+
+    await app.close().catch((error) => console.error('[server] closing Next failed:', error))
+    for (const hook of hooks.splice(0)) {
+      await Promise.resolve()
+        .then(hook)
+        .catch((error) => console.error('[server] shutdown hook failed:', error))
+    }
+    log(`stopped after ${elapsed()}`)
+    process.exit(code)
+  }
+
+  // Runs instrumentation.ts: opens the database and applies migrations (or exits if the directory is locked).
+  await app.prepare()
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, hostname, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  server.on('error', (error) => console.error('[server]', error))
+  const address = server.address()
+  const actualPort = typeof address === 'object' && address ? address.port : port
+  const url = `http://${hostname && hostname !== '0.0.0.0' && hostname !== '::' ? (hostname.includes(':') ? `[${hostname}]` : hostname) : 'localhost'}:${actualPort}`
+  // What `next start` sets: Server Actions forwarded between workers use this origin.
+  process.env.PORT = String(actualPort)
+  process.env.__NEXT_PRIVATE_ORIGIN = url
+  log(`ready on ${url} (Next.js ${version}, pid ${process.pid})`)
+  return { server, url }
+}
