@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { appDir, nextBin, nextEnv } from './paths'
 
-// Starts the e2e build (`next start`) on a free port with its own PGlite data directory.
+// Starts the e2e build (`next start`, or `npm start` as deployments run it) on a free port with its own PGlite data directory.
 
 const READY_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 20_000
@@ -15,6 +15,13 @@ export interface ServerOptions {
   dataDir?: string
   /** Port to listen on; a free one when absent. */
   port?: number
+  /**
+   * `next start` (default), or `npm start` from the repository root as a deployment runs it: npm, then
+   * scripts/start.mjs serving the e2e build in-process (START_NO_BUILD=1), in a process group of its own.
+   */
+  command?: 'next start' | 'npm start'
+  /** More environment variables for the server (e.g. DATABASE_URL, which is otherwise dropped). */
+  env?: Record<string, string>
 }
 
 export interface Exit {
@@ -39,9 +46,23 @@ export interface Server {
 // on exit, and on the signals Vitest (SIGTERM) or a terminal (SIGINT, SIGHUP) stop it with.
 const running = new Set<ChildProcess>()
 const createdDirs = new Set<string>()
+/** Children started in a process group of their own (`npm start`): SIGKILL goes to the whole group. */
+const groupLeaders = new Set<ChildProcess>()
+
+function kill9(child: ChildProcess): void {
+  if (groupLeaders.has(child) && child.pid) {
+    try {
+      process.kill(-child.pid, 'SIGKILL')
+      return
+    } catch {
+      // The group is gone already.
+    }
+  }
+  child.kill('SIGKILL')
+}
 
 function killAll(): void {
-  for (const child of running) child.kill('SIGKILL')
+  for (const child of running) kill9(child)
   running.clear()
   if (process.env.E2E_KEEP_DATA !== '1') for (const dir of createdDirs) rmSync(dir, { recursive: true, force: true })
   createdDirs.clear()
@@ -88,12 +109,21 @@ interface Spawned {
 async function spawnNext(options: ServerOptions): Promise<Spawned> {
   const dataDir = options.dataDir ?? makeDataDir()
   const port = options.port ?? (await freePort())
-  const child = spawn(process.execPath, [nextBin, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
-    cwd: appDir,
-    env: nextEnv({ DATA_DIR: dataDir }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const viaNpm = options.command === 'npm start'
+  const child = viaNpm
+    ? spawn('npm', ['start', '--', '--port', String(port), '--hostname', '127.0.0.1'], {
+        cwd: path.resolve(appDir, '../..'),
+        env: nextEnv({ DATA_DIR: dataDir, START_NO_BUILD: '1', ...options.env }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      })
+    : spawn(process.execPath, [nextBin, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
+        cwd: appDir,
+        env: nextEnv({ DATA_DIR: dataDir, ...options.env }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
   running.add(child)
+  if (viaNpm) groupLeaders.add(child)
   let output = ''
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -136,11 +166,12 @@ async function waitUntilReady(server: Spawned): Promise<'ready' | Exit> {
 
 async function stopProcess(server: Spawned, signal: NodeJS.Signals): Promise<Exit> {
   if (server.hasExited()) return server.exited
-  server.child.kill(signal)
+  if (signal === 'SIGKILL') kill9(server.child)
+  else server.child.kill(signal)
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS).unref())
   const result = await Promise.race([server.exited, timeout])
   if (result !== 'timeout') return result
-  server.child.kill('SIGKILL')
+  kill9(server.child)
   await server.exited
   throw new Error(`The server at ${server.url} did not exit within ${STOP_TIMEOUT_MS / 1000} s of ${signal}; killed it. Its output:\n${server.output()}`)
 }
