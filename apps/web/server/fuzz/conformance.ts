@@ -64,19 +64,20 @@ export function conformance(doc: Document) {
     }
   }
 
-  /** Form fields (query string, urlencoded or multipart) as the object the schema describes: an empty field is an absent one. */
-  function fieldsObject(pairs: [string, unknown][], mayRefuse: boolean): { value: Record<string, unknown> } | Verdict {
-    if (pairs.length > FORM_FIELDS || pairs.some(([name]) => /[[\].]/.test(name) || name.length > FORM_FIELDS)) {
-      // Nested names (a[b], a.b) and oversized forms are the library's convention and limits, not the schema's.
-      return mayRefuse ? either('nested field names or a form past the documented limits') : accept('unknown fields')
-    }
+  /**
+   * Form fields (query string, urlencoded or multipart) as the object the schema describes: an empty
+   * field is an absent one, a repeated one an array. `unsure` when the form uses nested names (a[b],
+   * a.b) or passes the form limits: the library's conventions, which the document's 400 may mention.
+   */
+  function fieldsObject(pairs: [string, unknown][], mayRefuse: boolean): { value: Record<string, unknown>; unsure?: Verdict } {
     const value: Record<string, unknown> = Object.create(null)
     for (const [name, item] of pairs) {
       if (item === '') continue
       const existing = value[name]
       value[name] = existing === undefined ? item : Array.isArray(existing) ? [...existing, item] : [existing, item]
     }
-    return { value }
+    const beyond = pairs.length > FORM_FIELDS || pairs.some(([name]) => /[[\].]/.test(name) || name.length > FORM_FIELDS)
+    return beyond && mayRefuse ? { value, unsure: either('nested field names or a form past the documented limits') } : { value }
   }
 
   /** A query or path value read as the schema's type: only plain decimal text is an integer. */
@@ -120,11 +121,11 @@ export function conformance(doc: Document) {
       }
       pairs.push([name, value])
     }
-    const fields = fieldsObject(pairs, mayRefuse)
-    if ('expect' in fields) return fields
+    const { unsure } = fieldsObject(pairs, mayRefuse)
     const verdicts = documented.map((parameter) =>
       parameterVerdict(parameter, pairs.filter(([name, value]) => name === parameter.name && value !== '').map(([, value]) => value)),
     )
+    if (unsure) verdicts.push(unsure)
     return verdicts.find((verdict) => verdict.expect === 'reject') ?? verdicts.find((verdict) => verdict.expect === 'any') ?? accept()
   }
 
@@ -147,13 +148,14 @@ export function conformance(doc: Document) {
       return reject('a body that is not UTF-8')
     }
     let value: unknown
+    let unsure: Verdict | undefined
     if (/^application\/(.+\+)?json$/i.test(type)) {
       try {
         value = JSON.parse(text)
       } catch {
         return reject('a body that is not JSON')
       }
-      if (depthOf(value) > JSON_DEPTH && mentions(op, 400, /nest|deep/i)) return either('JSON nested past the documented depth')
+      if (depthOf(value) > JSON_DEPTH && mentions(op, 400, /nest|deep/i)) unsure = either('JSON nested past the documented depth limit')
     } else {
       let pairs: [string, unknown][] = []
       if (/^application\/x-www-form-urlencoded$/i.test(type)) {
@@ -173,11 +175,11 @@ export function conformance(doc: Document) {
         }
       }
       const fields = fieldsObject(pairs, mentions(op, 400, /form/i))
-      if ('expect' in fields) return fields
       value = fields.value
+      unsure = fields.unsure
     }
     const check = validate(media.schema ?? {})
-    if (check(value)) return { ...accept(`sends ${show(value)}`), body: value }
+    if (check(value)) return { ...(unsure ?? accept(`sends ${show(value)}`)), body: value }
     return { ...reject(`${show(value)}: ${check.errors?.map((error) => `${error.instancePath || '/'} ${error.message}`).join(', ')}`), body: value }
   }
 

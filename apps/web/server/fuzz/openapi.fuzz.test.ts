@@ -16,14 +16,17 @@ import { KNOWN_SPEC_GAPS, type GapContext, type KnownGap } from './known-gaps'
 
 // Issue 6, "No 5xx for bad input": every operation of the served OpenAPI document, fed generated
 // requests that follow it and requests that break it, through its route file in-process; and the
-// app's form actions, called with arguments no form would send. `FUZZ_SEED=<n>` replays a run;
-// `FUZZ_SURVEY=1` lists every distinct problem instead of stopping at the first.
+// app's form actions, called with arguments no form would send. A failure prints its seed and path:
+// `FUZZ_SEED=<seed> FUZZ_PATH=<path> npx vitest run <this file> -t '<test>'` replays it alone.
+// `FUZZ_SURVEY=1` lists every distinct problem (and what the generators reached) instead of stopping at the first.
 
 // Outside Next there is no cache to refresh: the actions' onSuccess would only log that.
 vi.mock('next/cache', () => ({ revalidatePath: () => {} }))
 
 const RUNS = 500
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_106)
+/** With FUZZ_SEED, the `path` fast-check printed replays the failing case alone. */
+const PATH = process.env.FUZZ_PATH
 const SURVEY = process.env.FUZZ_SURVEY === '1'
 
 const doc = openapiDocument as unknown as Document
@@ -100,7 +103,7 @@ function truthProblems(status: number, c: HttpCase, verdict: Verdict, before: Ma
   }
   const email = (verdict.body as { email?: unknown } | undefined)?.email
   if (status === 409 && typeof email === 'string') {
-    const others = [...before.entries()].filter(([id]) => id !== c.params.id).map(([, row]) => (JSON.parse(row) as { email: string | null }).email)
+    const others = [...before.entries()].filter(([id]) => id !== c.params.id?.toLowerCase()).map(([, row]) => (JSON.parse(row) as { email: string | null }).email)
     if (!others.includes(email.trim().toLowerCase())) return [{ rule: 'untruthful error', message: `409 for ${email}, which no other user has` }]
   }
   return []
@@ -125,7 +128,7 @@ async function exchange(path: string, c: HttpCase, examples: Examples): Promise<
   const { status, body, problems } = await checkResponse(path, request, response)
   const after = await snapshot()
   if (changes(before, after).any) await restoreFixtures()
-  if (SURVEY) coverage.set(`${c.method} ${path}: ${verdict.expect} → ${status}`, (coverage.get(`${c.method} ${path}: ${verdict.expect} → ${status}`) ?? 0) + 1)
+  count(`${c.method} ${path}: ${verdict.expect} → ${status}`)
   const recheck = async (other: HttpCase) => (op ? verdictOf(op, toRequest(path, other), other.params) : verdict)
   return {
     where: op?.operationId ?? `${c.method} ${path}`,
@@ -155,7 +158,9 @@ async function unknownProblems(where: string, problems: Problem[], c?: HttpCase,
 }
 
 const survey = new Map<string, { count: number; example: string }>()
+/** Survey mode: how often each verdict met each status (each action answer), to see what the generators reach. */
 const coverage = new Map<string, number>()
+const count = (key: string) => SURVEY && coverage.set(key, (coverage.get(key) ?? 0) + 1)
 /** Runs `numRuns` generated cases; fails with fast-check's counterexample, seed and path, or in survey mode records them all. */
 async function fuzz<T>(where: string, cases: fc.Arbitrary<T>, run: (value: T) => Promise<Problem[]>) {
   await fc.assert(
@@ -169,7 +174,7 @@ async function fuzz<T>(where: string, cases: fc.Arbitrary<T>, run: (value: T) =>
         survey.set(key, { ...entry, count: entry.count + 1 })
       }
     }),
-    { numRuns: RUNS, seed: SEED },
+    { numRuns: RUNS, seed: SEED, ...(PATH ? { path: PATH } : {}) },
   )
 }
 
@@ -229,7 +234,7 @@ describe('the form Server Actions, called with arguments no form sends', () => {
     if (changes(before, after).any) await restoreFixtures()
     const problems: Problem[] = []
     const { status, code, values } = (state ?? {}) as { status?: string; code?: string; values?: Record<string, string> }
-    if (SURVEY) coverage.set(`${name}: ${status} ${code ?? ''}`, (coverage.get(`${name}: ${status} ${code ?? ''}`) ?? 0) + 1)
+    count(`${name}: ${status} ${code ?? ''}`)
     if (!validEnvelope(state)) problems.push({ rule: 'action envelope shape', message: `${JSON.stringify(state)?.slice(0, 200)}: ${validEnvelope.errors?.map((e) => `${e.instancePath} ${e.message}`).join(', ')}` })
     if (code === 'INTERNAL') problems.push({ rule: 'action answered INTERNAL', message: JSON.stringify(state).slice(0, 200) })
     if (status !== 'success' && changes(before, after).any) problems.push({ rule: 'database changed', message: `the action answered ${status} and the users table changed` })
@@ -247,8 +252,9 @@ describe('the form Server Actions, called with arguments no form sends', () => {
   }, 120_000)
 })
 
+// Runs after the fuzz above (a file's tests run in order), on the default seed only.
 describe('the known gaps', () => {
-  it.skipIf(SURVEY || process.env.FUZZ_SEED)('each still happens (delete the ones fixed)', () => {
+  it.skipIf(SURVEY || process.env.FUZZ_SEED)('each still happens: one that did not is fixed, or no longer reached; delete or rework it', () => {
     expect(KNOWN_SPEC_GAPS.map((known) => known.gap).filter((gap) => !gapHits.has(gap))).toEqual([])
   })
 })
