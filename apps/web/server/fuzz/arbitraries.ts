@@ -225,7 +225,7 @@ export function arbitrariesFor(doc: Document, examples: Examples = {}) {
   /** Values that aim to break `schema`: wrong types, lengths just past the bounds, odd text, missing or extra keys. */
   function mutated(schema: Schema): fc.Arbitrary<unknown> {
     const s = deref(doc, schema)
-    if (typesOf(s).includes('object') && s.properties) return objectMutations(s)
+    if (typesOf(s).includes('object') && Object.keys(s.properties ?? {}).length > 0) return objectMutations(s)
     const string = stringBranch(doc, s)
     if (string) return fc.oneof(textMutations(string), fc.constantFrom(...WRONG_TYPES))
     if (typesOf(s).some((type) => type === 'integer' || type === 'number')) {
