@@ -109,6 +109,12 @@ function without(schema: JsonSchema, names: string[]): JsonSchema {
   return { ...schema, properties, ...(required ? { required } : {}) }
 }
 
+/** True when `{}` cannot be valid: a required property, or alternatives (anyOf/oneOf) that each require one. */
+function needsBody(schema: JsonSchema): boolean {
+  const requires = (variant: JsonSchema) => (variant.required?.length ?? 0) > 0
+  return requires(schema) || [schema.anyOf, schema.oneOf].some((variants) => variants?.length && variants.every(requires))
+}
+
 /** True when no query string and no path value can fail validation: then 422 cannot happen. */
 function acceptsAnyQuery(rest: JsonSchema, pathParams: JsonSchema[]): boolean {
   const { type, properties = {}, required = [], description: _description, ...constraints } = rest
@@ -178,7 +184,7 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
     }
   } else if (Object.keys(rest.properties ?? {}).length > 0) {
     requestBody = {
-      required: (rest.required?.length ?? 0) > 0,
+      required: needsBody(rest),
       content: Object.fromEntries(BODY_MEDIA_TYPES.map((type) => [type, { schema: rest }])),
     }
   }

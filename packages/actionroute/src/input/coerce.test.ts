@@ -24,7 +24,8 @@ const formOf = (entries: [string, string][]) => {
 
 describe('formInput: schema-guided coercion of form fields', () => {
   it.each([
-    { name: 'numbers', entries: [['age', '42'], ['score', ' 3.5 ']], expected: { age: 42, score: 3.5 } },
+    { name: 'numbers', entries: [['age', '42'], ['score', '-3.5']], expected: { age: 42, score: -3.5 } },
+    { name: 'numbers in decimal notation only', entries: [['age', '0x10'], ['score', ' 3.5 ']], expected: { age: '0x10', score: ' 3.5 ' } },
     { name: 'a string that is not a number stays for validation to report', entries: [['age', 'forty']], expected: { age: 'forty' } },
     { name: 'booleans from checkbox values', entries: [['subscribed', 'on']], expected: { subscribed: true } },
     { name: 'booleans from true/false', entries: [['subscribed', 'false'], ['remember', 'true']], expected: { subscribed: false, remember: true } },

@@ -17,7 +17,7 @@ const typesOf = (variants: JsonSchema[]) =>
 
 const isIndexKey = (key: string) => /^(0|[1-9]\d*)$/.test(key)
 
-/** Plain decimal notation only (spaces around it allowed): `0x10`, `1e3` and `Infinity` stay strings and fail validation. */
+/** Plain decimal notation only: `0x10`, `1e3`, ` 5 ` and `Infinity` stay strings and fail validation. */
 const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/
 
 /**
@@ -33,7 +33,7 @@ function coerce(value: unknown, schema: JsonSchema, root: JsonSchema): unknown {
   if (typeof value === 'string') {
     if (types.has('string') && !variants.some((variant) => variant[NATIVE_DATE])) return value
     const trimmed = value.trim()
-    if ((types.has('number') || types.has('integer')) && DECIMAL.test(trimmed)) return Number(trimmed)
+    if ((types.has('number') || types.has('integer')) && DECIMAL.test(value)) return Number(value)
     if (types.has('boolean') && TRUE.has(trimmed.toLowerCase())) return true
     if (types.has('boolean') && FALSE.has(trimmed.toLowerCase())) return false
     if (variants.some((variant) => variant[NATIVE_DATE]) && !Number.isNaN(Date.parse(trimmed))) return new Date(trimmed)
