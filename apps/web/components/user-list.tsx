@@ -2,7 +2,7 @@ import type { User } from '@/server/db/schema'
 import { DeleteForm } from './delete-form'
 import { RenameForm } from './rename-form'
 
-const SOURCE_LABEL = { action: 'server action', api: 'API route' } as const
+const DOOR_LABEL = { action: 'server action', route: 'API route' } as const
 const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' })
 
 export function UserList({ users }: { users: User[] }) {
@@ -26,7 +26,7 @@ export function UserList({ users }: { users: User[] }) {
             <td className="name">{user.name}</td>
             <td>{user.email ?? '—'}</td>
             <td>
-              <span className="badge">{SOURCE_LABEL[user.source]}</span>
+              <span className="badge">{DOOR_LABEL[user.door]}</span>
             </td>
             <td>
               <time dateTime={user.createdAt.toISOString()}>{when.format(user.createdAt)} UTC</time>

@@ -57,9 +57,9 @@ describe('API Route panel', () => {
     expect(lines[1], 'API panel meta line').toMatch(/^HTTP 201 · Round trip: \d+ ms$/)
     const body = JSON.parse(await form.region.getByLabel('Response body').innerText()) as {
       message: string
-      user: { id: string; name: string; source: string }
+      user: { id: string; name: string; door: string }
     }
-    expect(body).toMatchObject({ message: 'User Alice added via API route', user: { name: 'Alice', source: 'api' } })
+    expect(body).toMatchObject({ message: 'User Alice added via API route', user: { name: 'Alice', door: 'route' } })
 
     await eventually(() => rowById(page, body.user.id).locator('td').allInnerTexts(), `row ${body.user.id}`).toEqual([
       'Alice',

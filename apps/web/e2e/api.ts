@@ -4,7 +4,7 @@ export interface ApiUser {
   id: string
   name: string
   email: string | null
-  source: 'action' | 'api'
+  door: 'action' | 'route'
   createdAt: string
   updatedAt: string
 }

@@ -27,7 +27,7 @@ describe('POST /api/addUser', () => {
     expect(response.status).toBe(201)
     expect(response.headers.get('content-type')).toMatch(/^application\/json/)
     expect(body.message).toBe('User Alice added via API route')
-    expect(body.user).toMatchObject({ name: 'Alice', email: null, source: 'api' })
+    expect(body.user).toMatchObject({ name: 'Alice', email: null, door: 'route' })
     expect(body.user.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
     expect(response.headers.get('location')).toBe(`/api/users/${body.user.id}`)
 

@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm'
 import { check, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 
-export const USER_SOURCES = ['action', 'api'] as const
-export type UserSource = (typeof USER_SOURCES)[number]
+/** The door a user came through: a Server Action or an API route (Route Handler). */
+export const DOORS = ['action', 'route'] as const
+export type Door = (typeof DOORS)[number]
 
 // Millisecond precision, so a timestamp survives the round trip through a JS Date in a page cursor.
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' })
@@ -13,7 +14,7 @@ export const users = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     name: text('name').notNull(),
     email: text('email'),
-    source: text('source', { enum: USER_SOURCES }).notNull(),
+    door: text('door', { enum: DOORS }).notNull(),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   },
@@ -21,7 +22,7 @@ export const users = pgTable(
     uniqueIndex('users_email_lower_key').on(sql`lower(${table.email})`),
     index('users_created_at_id_idx').on(table.createdAt.desc(), table.id.desc()),
     check('users_name_length', sql`char_length(${table.name}) between 1 and 100`),
-    check('users_source_valid', sql`${table.source} in ('action', 'api')`),
+    check('users_door_valid', sql`${table.door} in ('action', 'route')`),
   ],
 )
 

@@ -45,7 +45,7 @@ const FORMAT_ODDITIES: Record<string, string[]> = {
 }
 const WRONG_TYPES: unknown[] = [0, -1, 1.5, 1e308, true, false, null, [], [''], ['Alice'], {}, { toString: 'x' }]
 /** Keys a body should not choke on: prototype names, fields other doors own, near-misses of real names. */
-const EXTRA_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'id', 'source', 'createdAt', '', 'NAME', 'name ', 'x[length]', 'a'.repeat(1000)]
+const EXTRA_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'id', 'door', 'createdAt', '', 'NAME', 'name ', 'x[length]', 'a'.repeat(1000)]
 /** Media types the document does not list, and spellings of ones it does. */
 const UNDOCUMENTED_TYPES = [
   'text/plain', 'text/plain;charset=UTF-8', 'application/xml', 'text/xml', 'application/vnd.foo+json',

@@ -43,10 +43,10 @@ const routeFiles: Record<string, Record<string, unknown>> = {
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'QUERY', 'PROPFIND', 'FOO'] as const
 
 const fixtures = [
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0001', name: 'Alice', email: null, source: 'api' as const, createdAt: new Date('2026-01-01T00:00:01Z') },
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0002', name: 'Bob', email: 'bob@example.com', source: 'action' as const, createdAt: new Date('2026-01-01T00:00:02Z') },
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0003', name: 'Alicia', email: 'alicia@example.com', source: 'api' as const, createdAt: new Date('2026-01-01T00:00:03Z') },
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0004', name: 'Dan', email: 'dan@example.com', source: 'api' as const, createdAt: new Date('2026-01-01T00:00:04Z') },
+  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0001', name: 'Alice', email: null, door: 'route' as const, createdAt: new Date('2026-01-01T00:00:01Z') },
+  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0002', name: 'Bob', email: 'bob@example.com', door: 'action' as const, createdAt: new Date('2026-01-01T00:00:02Z') },
+  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0003', name: 'Alicia', email: 'alicia@example.com', door: 'route' as const, createdAt: new Date('2026-01-01T00:00:03Z') },
+  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0004', name: 'Dan', email: 'dan@example.com', door: 'route' as const, createdAt: new Date('2026-01-01T00:00:04Z') },
 ]
 const fixtureIds = fixtures.map((user) => user.id)
 const examples: Examples = { id: fixtureIds, email: ['bob@example.com', 'ALICIA@example.com', 'Dan@Example.com'] }

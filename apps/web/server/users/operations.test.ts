@@ -35,7 +35,7 @@ describe('addUser as a form action', () => {
       name: 'the canonical example',
       fields: { name: 'Alice' },
       expected: { status: 'success', message: 'User Alice added via server action' },
-      stored: [{ name: 'Alice', email: null, source: 'action' }],
+      stored: [{ name: 'Alice', email: null, door: 'action' }],
     },
     {
       name: 'an empty optional email counts as absent',

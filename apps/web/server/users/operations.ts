@@ -34,7 +34,7 @@ export const addUser = operation({
   output: userMessageJson,
   errors: { EMAIL_TAKEN: userErrors.EMAIL_TAKEN },
   handler: async (input, ctx) => {
-    const user = await queries.insertUser(input, ctx.door === 'action' ? 'action' : 'api')
+    const user = await queries.insertUser(input, ctx.door)
     return { message: `User ${user.name} added via ${doorName(ctx)}`, user }
   },
   http: { status: 201, location: ({ user }) => `/api/users/${user.id}` },

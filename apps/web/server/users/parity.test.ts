@@ -14,9 +14,9 @@ const database = setupTestDatabase()
 const RUNS = 1000
 
 const fixtures = [
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0001', name: 'Alice', email: null, source: 'api' as const, createdAt: new Date('2026-01-01T00:00:01Z') },
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0002', name: 'Bob', email: 'bob@example.com', source: 'action' as const, createdAt: new Date('2026-01-01T00:00:02Z') },
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0003', name: 'Alicia', email: 'alicia@example.com', source: 'api' as const, createdAt: new Date('2026-01-01T00:00:03Z') },
+  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0001', name: 'Alice', email: null, door: 'route' as const, createdAt: new Date('2026-01-01T00:00:01Z') },
+  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0002', name: 'Bob', email: 'bob@example.com', door: 'action' as const, createdAt: new Date('2026-01-01T00:00:02Z') },
+  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0003', name: 'Alicia', email: 'alicia@example.com', door: 'route' as const, createdAt: new Date('2026-01-01T00:00:03Z') },
 ]
 const fixtureIds = fixtures.map((user) => user.id)
 
@@ -45,13 +45,13 @@ const cursor = fc.oneof(
   fc.string({ maxLength: 30 }),
 )
 
-/** Drops what differs by design between two runs or two doors: ids, timestamps, the door's name and `source`. */
+/** Drops what differs by design between two runs or two doors: ids, timestamps, the door's name and `door`. */
 function comparable(data: unknown): unknown {
   if (Array.isArray(data)) return data.map(comparable)
   if (typeof data !== 'object' || data === null) {
     return typeof data === 'string' ? data.replace(/via (API route|server action)$/, 'via <door>') : data
   }
-  const generated = new Set(['id', 'createdAt', 'updatedAt', 'source'])
+  const generated = new Set(['id', 'createdAt', 'updatedAt', 'door'])
   return Object.fromEntries(Object.entries(data).filter(([key]) => !generated.has(key)).map(([key, value]) => [key, comparable(value)]))
 }
 

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, ilike, sql, type SQL } from 'drizzle-orm'
 import { ActionError } from 'actionroute'
 import { db } from '@/server/db/client'
-import { users, type User, type UserSource } from '@/server/db/schema'
+import { users, type Door, type User } from '@/server/db/schema'
 import { decodeCursor, encodeCursor, isUuid } from './cursor'
 import { userErrors } from './errors'
 import type { ListUsersInput, NewUserInput, UpdateUserInput } from './schema'
@@ -28,11 +28,11 @@ export function userNotFound(id: string): ActionError {
   return userErrors.NOT_FOUND({ message: `No user with id ${id}.` })
 }
 
-export async function insertUser(input: NewUserInput, source: UserSource): Promise<User> {
+export async function insertUser(input: NewUserInput, door: Door): Promise<User> {
   try {
     const [user] = await (await db())
       .insert(users)
-      .values({ name: input.name, email: input.email ?? null, source })
+      .values({ name: input.name, email: input.email ?? null, door })
       .returning()
     return user!
   } catch (error) {

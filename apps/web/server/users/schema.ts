@@ -105,7 +105,7 @@ export const userJson = z
     id: z.uuid(),
     name: z.string(),
     email: z.string().nullable(),
-    source: z.enum(['action', 'api']).describe('Which door the user came through'),
+    door: z.enum(['action', 'route']).describe('The door the user came through: a Server Action or an API route'),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

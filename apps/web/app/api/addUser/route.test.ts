@@ -19,9 +19,9 @@ const cases: { name: string; request: RequestSpec; expected: { status: number; b
     request: { method: 'POST', json: { name: 'Alice' } },
     expected: {
       status: 201,
-      body: { message: 'User Alice added via API route', user: expect.objectContaining({ name: 'Alice', email: null, source: 'api' }) },
+      body: { message: 'User Alice added via API route', user: expect.objectContaining({ name: 'Alice', email: null, door: 'route' }) },
       rows: 1,
-      stored: { name: 'Alice', email: null, source: 'api' },
+      stored: { name: 'Alice', email: null, door: 'route' },
     },
   },
   {

@@ -15,7 +15,7 @@ interface Page {
 
 /** Inserts users one second apart, oldest first, so "newest first" has one right answer. */
 async function seed(names: string[], at: (index: number) => Date = (index) => new Date(Date.UTC(2026, 0, 1, 0, 0, index))) {
-  await database().db.insert(users).values(names.map((name, index) => ({ name, source: 'api' as const, createdAt: at(index) })))
+  await database().db.insert(users).values(names.map((name, index) => ({ name, door: 'route' as const, createdAt: at(index) })))
 }
 
 const list = async (query: string) => {

@@ -19,7 +19,7 @@ describe('/api/users/{id}', () => {
   it('GET answers the user', async () => {
     const { id } = await addUser('Alice', 'alice@example.com')
     const answer = await call(route.GET, { params: { id } })
-    expect(answer).toMatchObject({ status: 200, body: { id, name: 'Alice', email: 'alice@example.com', source: 'api' } })
+    expect(answer).toMatchObject({ status: 200, body: { id, name: 'Alice', email: 'alice@example.com', door: 'route' } })
   })
 
   it.each([
