@@ -1,5 +1,4 @@
 import fc from 'fast-check'
-import { inArray, not, sql } from 'drizzle-orm'
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { withActionContext } from 'actionroute/testing'
 import * as actions from '@/app/actions'
@@ -9,6 +8,7 @@ import * as usersRoute from '@/app/api/users/route'
 import { openapiDocument } from '@/server/api'
 import { users } from '@/server/db/schema'
 import { setupTestDatabase } from '@/server/testing/database'
+import { fixtureUsers, restoreUsers } from '@/server/testing/fixtures'
 import { actionCallOf, actionForm, arbitrariesFor, toRequest, type ActionCall, type Examples, type HttpCase } from './arbitraries'
 import { conformance, formStateSchema, type Problem, type Verdict } from './conformance'
 import { operationOf, operationsOf, validators, type Document } from './document'
@@ -42,24 +42,12 @@ const routeFiles: Record<string, Record<string, unknown>> = {
 /** Methods a client can send: Next calls the route file's export of that name, if there is one. */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'QUERY', 'PROPFIND', 'FOO'] as const
 
-const fixtures = [
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0001', name: 'Alice', email: null, door: 'route' as const, createdAt: new Date('2026-01-01T00:00:01Z') },
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0002', name: 'Bob', email: 'bob@example.com', door: 'action' as const, createdAt: new Date('2026-01-01T00:00:02Z') },
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0003', name: 'Alicia', email: 'alicia@example.com', door: 'route' as const, createdAt: new Date('2026-01-01T00:00:03Z') },
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0004', name: 'Dan', email: 'dan@example.com', door: 'route' as const, createdAt: new Date('2026-01-01T00:00:04Z') },
-]
+const fixtures = fixtureUsers
 const fixtureIds = fixtures.map((user) => user.id)
 const examples: Examples = { id: fixtureIds, email: ['bob@example.com', 'ALICIA@example.com', 'Dan@Example.com'] }
 
-/** Back to exactly the fixtures: two statements, run only after a case changed something. */
-async function restoreFixtures() {
-  const { db } = database()
-  await db.delete(users).where(not(inArray(users.id, fixtureIds)))
-  await db
-    .insert(users)
-    .values(fixtures.map((user) => ({ ...user, updatedAt: user.createdAt })))
-    .onConflictDoUpdate({ target: users.id, set: { name: sql`excluded.name`, email: sql`excluded.email`, updatedAt: sql`excluded.updated_at` } })
-}
+/** Back to exactly the fixtures, run only after a case changed something. */
+const restoreFixtures = () => restoreUsers(database())
 beforeEach(restoreFixtures)
 
 /** Every row, by id, as JSON: compared before and after each case. */

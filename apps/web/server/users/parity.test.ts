@@ -1,10 +1,9 @@
 import { expectParity, type ParityOptions } from 'actionroute/testing'
 import type { Operation } from 'actionroute'
 import fc from 'fast-check'
-import { inArray, not, sql } from 'drizzle-orm'
 import { beforeAll, describe, it } from 'vitest'
-import { users } from '@/server/db/schema'
 import { setupTestDatabase } from '@/server/testing/database'
+import { fixtureUsers, restoreUsers } from '@/server/testing/fixtures'
 import { encodeCursor } from './cursor'
 import { addUser, deleteUser, getUser, listUsers, updateUser } from './operations'
 
@@ -13,22 +12,9 @@ import { addUser, deleteUser, getUser, listUsers, updateUser } from './operation
 const database = setupTestDatabase()
 const RUNS = 1000
 
-const fixtures = [
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0001', name: 'Alice', email: null, door: 'route' as const, createdAt: new Date('2026-01-01T00:00:01Z') },
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0002', name: 'Bob', email: 'bob@example.com', door: 'action' as const, createdAt: new Date('2026-01-01T00:00:02Z') },
-  { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0003', name: 'Alicia', email: 'alicia@example.com', door: 'route' as const, createdAt: new Date('2026-01-01T00:00:03Z') },
-]
+const fixtures = fixtureUsers.slice(0, 3)
 const fixtureIds = fixtures.map((user) => user.id)
-
-/** Back to exactly the fixtures: two statements, so a thousand runs stay quick. */
-async function restoreFixtures() {
-  const { db } = database()
-  await db.delete(users).where(not(inArray(users.id, fixtureIds)))
-  await db
-    .insert(users)
-    .values(fixtures.map((user) => ({ ...user, updatedAt: user.createdAt })))
-    .onConflictDoUpdate({ target: users.id, set: { name: sql`excluded.name`, email: sql`excluded.email`, updatedAt: sql`excluded.updated_at` } })
-}
+const restoreFixtures = () => restoreUsers(database(), fixtures)
 
 beforeAll(restoreFixtures)
 
