@@ -4,9 +4,11 @@ import type { NextRequest } from 'next/server'
 // Next.js 16's proxy (formerly middleware) runs before any route or action. It refuses the hostile requests
 // that Next would otherwise answer with a 500 — with a 4xx instead: problem+json under /api, plain text
 // elsewhere — and lets everything else through untouched. One function per concern; each returns a
-// Response to refuse, or nothing. The matcher keeps it off ordinary requests: running it on every API call
-// would cost about a fifth of POST /api/addUser's throughput. What Next still answers by itself (TRACE,
-// unknown methods, Flight references…) is pinned in e2e/hostile-framework.test.ts.
+// Response to refuse, or nothing. The matcher keeps it off ordinary requests, because Next's cost of running
+// any proxy dwarfs these checks (measured, server on one core: an empty proxy on every API request gives
+// 0.69× the throughput of POST /api/addUser; on Server Action calls this one gives 0.78×, an empty one 0.80×).
+// What Next still answers by itself (TRACE, unknown methods, Flight references…) is pinned in
+// e2e/hostile-framework.test.ts.
 
 export async function proxy(request: NextRequest): Promise<Response | undefined> {
   return (
