@@ -1,4 +1,4 @@
-import { ActionError, problemResponse } from 'actionroute'
+import { ActionError, checkJsonShape, problemResponse } from 'actionroute'
 import type { NextRequest } from 'next/server'
 
 // Next.js 16's proxy (formerly middleware) runs before any route or action. It refuses the hostile requests
@@ -31,8 +31,6 @@ export const config = {
 
 /** Next's default `serverActions.bodySizeLimit` (1 MB): Next answers a bigger body with a 500. */
 const ACTION_BODY_LIMIT = 1024 * 1024
-/** Deepest nesting of arrays and objects in a Server Action's arguments, as for API bodies (actionroute's DEFAULT_JSON_DEPTH). */
-const ACTION_JSON_DEPTH = 64
 /** Next refuses more arguments than this with a 500 (SERVER_ACTION_ARGS_LIMIT in its action handler). */
 const ACTION_ARGS_LIMIT = 1000
 
@@ -94,7 +92,8 @@ const tooLarge = (request: NextRequest) => refuse(request, 'PAYLOAD_TOO_LARGE', 
  * Checks the shape of a Server Action's body that React's decoder would otherwise fail on with a 500: the
  * size (a body sent without Content-Length), the multipart framing, and for a call from JavaScript the
  * rows of React's reply format — row `0` (the whole body when it is not multipart) is the JSON array of
- * arguments, and every other numbered row is JSON too — each nested at most ACTION_JSON_DEPTH deep.
+ * arguments, and every other numbered row is JSON too — each within the JSON limits API bodies have
+ * (actionroute's DEFAULT_JSON_LIMITS: 64 levels deep, 1,000 keys per object).
  * What the rows refer to (`$Q1`, `$F2`…) is left to React.
  */
 async function refuseMalformedActionBody(request: NextRequest): Promise<Response | undefined> {
@@ -106,7 +105,11 @@ async function refuseMalformedActionBody(request: NextRequest): Promise<Response
   if (!rows) return refuse(request, 'BAD_REQUEST', 'The body is not valid multipart/form-data or UTF-8.')
   if (kind === 'form') return undefined
   for (const [id, text] of rows) {
-    if (nestsDeeperThan(text, ACTION_JSON_DEPTH)) return refuse(request, 'BAD_REQUEST', `Row ${id} nests arrays and objects more than ${ACTION_JSON_DEPTH} levels deep.`)
+    try {
+      checkJsonShape(text)
+    } catch (error) {
+      return refuse(request, 'BAD_REQUEST', `Row ${id}: ${(error as Error).message}`)
+    }
     let value: unknown
     try {
       value = JSON.parse(text)
@@ -132,21 +135,4 @@ async function replyRows(request: NextRequest, bytes: ArrayBuffer): Promise<[id:
   } catch {
     return undefined
   }
-}
-
-/** One pass over JSON text counting `[` and `{` outside strings; stops as soon as `max` is passed. */
-function nestsDeeperThan(text: string, max: number): boolean {
-  let depth = 0
-  let inString = false
-  for (let at = 0; at < text.length; at++) {
-    const char = text.charCodeAt(at)
-    if (inString) {
-      if (char === 0x5c) at++
-      else if (char === 0x22) inString = false
-    } else if (char === 0x22) inString = true
-    else if (char === 0x5b || char === 0x7b) {
-      if (++depth > max) return true
-    } else if (char === 0x5d || char === 0x7d) depth--
-  }
-  return false
 }

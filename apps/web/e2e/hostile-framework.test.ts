@@ -138,7 +138,7 @@ describe('refused by proxy.ts with a clean 4xx', () => {
   describe('a Server Action body React’s decoder would fail on (Next: 500 text/x-component, logged)', () => {
     const badRequest = (message: string) => ({ status: 400, contentType: PLAIN, body: `${message}\n`, logs: 'clean' }) as const
     const notJson = (row: number) => badRequest(`Row ${row} is not valid JSON.`)
-    const tooDeep = (row: number) => badRequest(`Row ${row} nests arrays and objects more than 64 levels deep.`)
+    const tooDeep = (row: number) => badRequest(`Row ${row}: The JSON body nests arrays and objects more than 64 levels deep.`)
     const notArguments = badRequest('The arguments are not a JSON array of at most 1000 items.')
     const notReadable = badRequest('The body is not valid multipart/form-data or UTF-8.')
 
