@@ -89,7 +89,7 @@ function asQueryInput(op: Operation, input: unknown, params: readonly string[]):
     if (params.includes(key)) kept[key] = value
     else if (value !== undefined) query.append(key, String(value))
   }
-  return { ...formInput(op.input, query), ...kept }
+  return { ...formInput(op.input, query, undefined, { query: true }), ...kept }
 }
 
 async function throughAction(op: Operation, input: unknown, options: ParityOptions): Promise<Observed> {

@@ -45,10 +45,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Query string (GET/DELETE) or body, shaped by the operation's schema, with route params laid over it. */
 async function inputOf(op: Operation, request: Request, context: RouteContext | undefined, options: RouteOptions): Promise<unknown> {
   const params = (await context?.params) ?? {}
-  const body = readsQuery(request.method)
+  const query = readsQuery(request.method)
+  const body = query
     ? { form: parseUrlEncoded(new URL(request.url).search.slice(1)) }
     : await readBody(request, { limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, jsonLimits: options.jsonLimits })
-  const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form, options.formLimits) : body.json
+  const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form, options.formLimits, { query }) : body.json
   const hasParams = Object.keys(params).length > 0
   // No body reads as an empty object, so a missing field is reported by name rather than "expected object".
   if (source === undefined) return { ...params }

@@ -4,7 +4,9 @@ import { operation, router } from '../index'
 
 const listItems = operation({ name: 'listItems', input: z.object({}), handler: () => ({ items: [] }) })
 const getItem = operation({ name: 'getItem', input: z.object({ id: z.string() }), handler: ({ id }) => ({ id }) })
-const api = { '/api/items': { GET: listItems }, '/api/items/{id}': { GET: getItem } }
+const archived = operation({ name: 'archived', input: z.object({}), handler: () => ({ archived: true }) })
+// The parameterised path first on purpose: the literal one must still win.
+const api = { '/api/items': { GET: listItems }, '/api/items/{id}': { GET: getItem }, '/api/items/archived': { GET: archived } }
 const handlers = router(api)
 const noParams = { params: Promise.resolve({}) }
 
@@ -18,6 +20,7 @@ describe('router()', () => {
   it.each([
     { method: 'GET', path: '/api/items', expected: { status: 200, body: { items: [] } } },
     { method: 'GET', path: '/api/items/42', expected: { status: 200, body: { id: '42' } } },
+    { method: 'GET', path: '/api/items/archived', expected: { status: 200, body: { archived: true } } },
     { method: 'GET', path: '/api/items/caf%C3%A9', expected: { status: 200, body: { id: 'café' } } },
     { method: 'GET', path: '/api/items/a%2Fb', expected: { status: 200, body: { id: 'a/b' } } },
     { method: 'POST', path: '/api/items/42', expected: { status: 405, allow: 'GET, HEAD, OPTIONS', body: expect.objectContaining({ code: 'METHOD_NOT_ALLOWED' }) } },

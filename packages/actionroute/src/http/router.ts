@@ -43,10 +43,11 @@ function decodedSegments(pathname: string): string[] {
  * Each path answers as `routes()` would (405 + `Allow`, OPTIONS, HEAD); a path not in the table answers 404.
  */
 export function router(paths: ApiPaths, options: RouteOptions = {}): Routes {
-  const entries: Entry[] = Object.entries(paths).map(([path, operations]) => ({
-    segments: path.split('/').filter(Boolean),
-    handlers: routes(operations, options),
-  }))
+  const isParam = (segment: string) => segment.startsWith('{')
+  // The most literal path wins: /x/archived before /x/{id}, whatever the table's order.
+  const entries: Entry[] = Object.entries(paths)
+    .map(([path, operations]) => ({ segments: path.split('/').filter(Boolean), handlers: routes(operations, options) }))
+    .sort((a, b) => a.segments.filter(isParam).length - b.segments.filter(isParam).length)
   const dispatch =
     (method: keyof Routes): RouteHandler =>
     async (request) => {

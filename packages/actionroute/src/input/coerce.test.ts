@@ -53,6 +53,10 @@ describe('formInput: schema-guided coercion of form fields', () => {
     })
   })
 
+  it('leaves an absent boolean absent in a query string, where no checkbox was left unticked', () => {
+    expect(formInput(schema, new URLSearchParams('name=A'), undefined, { query: true })).toEqual({ name: 'A' })
+  })
+
   it('leaves input alone for a schema library without JSON Schema', () => {
     const opaque = { '~standard': { version: 1 as const, vendor: 'custom', validate: (value: unknown) => ({ value }) } }
     expect(formInput(opaque, formOf([['age', '42']]))).toEqual({ age: '42' })

@@ -24,7 +24,7 @@ const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/
  * Turns the strings a form sends into what the schema expects: numbers, booleans, Dates, arrays
  * (one value or `tags[0]`-style keys). A string that does not fit is left alone for validation to report.
  */
-function coerce(value: unknown, schema: JsonSchema, root: JsonSchema): unknown {
+function coerce(value: unknown, schema: JsonSchema, root: JsonSchema, checkboxes: boolean): unknown {
   const variants = variantsOf(schema, root)
   const types = typesOf(variants)
   const arraySchema = variants.find((variant) => variant.type === 'array')
@@ -37,20 +37,20 @@ function coerce(value: unknown, schema: JsonSchema, root: JsonSchema): unknown {
     if (types.has('boolean') && TRUE.has(trimmed.toLowerCase())) return true
     if (types.has('boolean') && FALSE.has(trimmed.toLowerCase())) return false
     if (variants.some((variant) => variant[NATIVE_DATE]) && !Number.isNaN(Date.parse(trimmed))) return new Date(trimmed)
-    if (arraySchema) return [coerce(value, arraySchema.items ?? {}, root)]
+    if (arraySchema) return [coerce(value, arraySchema.items ?? {}, root, checkboxes)]
     return value
   }
   if (Array.isArray(value)) {
-    return arraySchema ? value.map((item) => coerce(item, arraySchema.items ?? {}, root)) : value
+    return arraySchema ? value.map((item) => coerce(item, arraySchema.items ?? {}, root, checkboxes)) : value
   }
   if (typeof value === 'object' && value !== null && !(value instanceof File)) {
     const entries = Object.entries(value)
     if (arraySchema && entries.every(([key]) => isIndexKey(key))) {
       return entries
         .sort(([a], [b]) => Number(a) - Number(b))
-        .map(([, item]) => coerce(item, arraySchema.items ?? {}, root))
+        .map(([, item]) => coerce(item, arraySchema.items ?? {}, root, checkboxes))
     }
-    if (objectSchema) return coerceObject(value as Record<string, unknown>, objectSchema, root)
+    if (objectSchema) return coerceObject(value as Record<string, unknown>, objectSchema, root, checkboxes)
   }
   return value
 }
@@ -62,25 +62,28 @@ function isCheckbox(property: JsonSchema, root: JsonSchema): boolean {
   return types.size === 1 && types.has('boolean') && !variants.some((variant) => 'default' in variant)
 }
 
-function coerceObject(value: Record<string, unknown>, schema: JsonSchema, root: JsonSchema): Record<string, unknown> {
+function coerceObject(value: Record<string, unknown>, schema: JsonSchema, root: JsonSchema, checkboxes: boolean): Record<string, unknown> {
   const result: Record<string, unknown> = { ...value }
   for (const [key, property] of Object.entries(schema.properties ?? {})) {
-    if (Object.hasOwn(value, key)) result[key] = coerce(value[key], property, root)
-    else if (isCheckbox(property, root)) result[key] = false
+    if (Object.hasOwn(value, key)) result[key] = coerce(value[key], property, root, checkboxes)
+    else if (checkboxes && isCheckbox(property, root)) result[key] = false
   }
   return result
 }
 
 /**
  * FormData or a query string → the input for `schema`: parsed with `parseFormData`, then coerced
- * by the schema's JSON Schema when its library provides one (Standard JSON Schema).
+ * by the schema's JSON Schema when its library provides one (Standard JSON Schema). In a form, an
+ * absent boolean is an unchecked checkbox (`false`); in a query string (`{ query: true }`) it is
+ * simply absent, so an optional filter stays unset.
  */
 export function formInput(
   schema: StandardSchemaV1,
   form: FormData | URLSearchParams,
   limits?: Partial<FormLimits>,
+  { query = false }: { query?: boolean } = {},
 ): Record<string, unknown> {
   const parsed = parseFormData(form, limits)
   const jsonSchema = toJsonSchema(schema, 'input', { markDates: true })
-  return jsonSchema ? (coerce(parsed, jsonSchema, jsonSchema) as Record<string, unknown>) : parsed
+  return jsonSchema ? (coerce(parsed, jsonSchema, jsonSchema, !query) as Record<string, unknown>) : parsed
 }
