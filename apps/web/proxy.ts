@@ -1,4 +1,4 @@
-import { ActionError, checkJsonShape, problemResponse } from 'actionroute'
+import { ActionError, checkJsonShape, DEFAULT_FORM_LIMITS, problemResponse } from 'actionroute'
 import type { NextRequest } from 'next/server'
 
 // Next.js 16's proxy (formerly middleware) runs before any route or action. It refuses the hostile requests
@@ -33,6 +33,8 @@ export const config = {
 const ACTION_BODY_LIMIT = 1024 * 1024
 /** Next refuses more arguments than this with a 500 (SERVER_ACTION_ARGS_LIMIT in its action handler). */
 const ACTION_ARGS_LIMIT = 1000
+/** React prefixes a form's fields with the argument they belong to (`_1_name`): room for that prefix. */
+const FIELD_PREFIX_MAX = 16
 
 /** A refusal: problem+json under /api, a short plain-text answer elsewhere (a Server Action's caller reads it as the error). */
 function refuse(request: NextRequest, code: string, message: string): Response {
@@ -101,9 +103,14 @@ async function refuseMalformedActionBody(request: NextRequest): Promise<Response
   if (!kind || (kind === 'fetch' && request.headers.get('content-type') === 'application/x-www-form-urlencoded')) return undefined
   const bytes = await request.arrayBuffer()
   if (bytes.byteLength > ACTION_BODY_LIMIT) return tooLarge(request)
-  const rows = await replyRows(request, bytes)
-  if (!rows) return refuse(request, 'BAD_REQUEST', 'The body is not valid multipart/form-data or UTF-8.')
+  const entries = await replyEntries(request, bytes)
+  if (!entries) return refuse(request, 'BAD_REQUEST', 'The body is not valid multipart/form-data or UTF-8.')
+  // Next's multipart parser (busboy) fails on a part header over 16 KB with a 500; actionroute would
+  // refuse a name over its limit anyway, so refuse it here, where it is still a clean 400.
+  const longName = entries.find(([name]) => name.length > DEFAULT_FORM_LIMITS.maxNameLength + FIELD_PREFIX_MAX)
+  if (longName) return refuse(request, 'BAD_REQUEST', `A field name is ${longName[0].length} characters long; the limit is ${DEFAULT_FORM_LIMITS.maxNameLength}.`)
   if (kind === 'form') return undefined
+  const rows = entries.filter((row): row is [string, string] => typeof row[1] === 'string' && /^\d+$/.test(row[0]))
   for (const [id, text] of rows) {
     try {
       checkJsonShape(text)
@@ -126,12 +133,12 @@ async function refuseMalformedActionBody(request: NextRequest): Promise<Response
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-/** The numbered text rows of a reply (multipart entries named by digits; a text body is row 0), or undefined when the body cannot be read as such. */
-async function replyRows(request: NextRequest, bytes: ArrayBuffer): Promise<[id: string, text: string][] | undefined> {
+/** The entries of a reply (a text body is row 0), or undefined when the body cannot be read as such. */
+async function replyEntries(request: NextRequest, bytes: ArrayBuffer): Promise<[name: string, value: FormDataEntryValue][] | undefined> {
   try {
     if (!isMultipart(request)) return [['0', utf8.decode(bytes)]]
     const form = await new Response(bytes, { headers: { 'content-type': request.headers.get('content-type')! } }).formData()
-    return [...form].filter((row): row is [string, string] => typeof row[1] === 'string' && /^\d+$/.test(row[0]))
+    return [...form]
   } catch {
     return undefined
   }

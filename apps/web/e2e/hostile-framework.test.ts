@@ -161,6 +161,12 @@ describe('refused by proxy.ts with a clean 4xx', () => {
       ['multipart without a boundary', () => action({ body: 'garbage', contentType: 'multipart/form-data' }), notReadable],
       // vercel/next.js#95447, #90090: a malformed multipart POST to a page answers 500.
       ['a form without JavaScript, wrong boundary', () => formPost('garbage', 'multipart/form-data; boundary=nope'), notReadable],
+      // busboy (Next's multipart parser) fails on a part header over 16 KB: "Malformed part header", 500.
+      ['a field name of 100,000 characters', () => action(multipart([['_1_name', 'x'], [`_1_${'['.repeat(100_000)}`, 'x'], ['0', VALID_ROOT]])), badRequest('A field name is 100003 characters long; the limit is 1000.')],
+      ['a form without JavaScript with a field name of 100,000 characters', () => {
+        const form = multipart([[`$ACTION_ID_${addUserAction}`, ''], ['x'.repeat(100_000), 'y']])
+        return formPost(form.body, form.contentType)
+      }, badRequest('A field name is 100000 characters long; the limit is 1000.')],
       ['a form without JavaScript, cut short', () => formPost(`--b\r\nContent-Disposition: form-data; name="$ACTION_ID_${addUserAction}"\r\n\r\n`, 'multipart/form-data; boundary=b'), notReadable],
     ])('%s → 400', async (_title, request, expected) => {
       await check(request(), expected)
