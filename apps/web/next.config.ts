@@ -1,4 +1,5 @@
 import type { NextConfig } from 'next'
+import { ACTION_BODY_LIMIT } from './server/limits'
 
 const nextConfig: NextConfig = {
   // PGlite ships wasm and data files: load it from node_modules instead of bundling (and publicly serving) them.
@@ -7,10 +8,12 @@ const nextConfig: NextConfig = {
   distDir: process.env.NEXT_DIST_DIR || '.next',
   poweredByHeader: false,
   experimental: {
-    // proxy.ts reads Server Action bodies (1 MB at most) to refuse malformed ones, and Next keeps a copy of
-    // every body the proxy sees, up to this size (10 MB by default). Twice the action limit: a body over the
-    // limit still looks over it to the proxy (413), and the copy stays small.
-    proxyClientMaxBodySize: 2 * 1024 * 1024,
+    // See server/limits.ts: proxy.ts answers 413 above it, before Next would answer 500.
+    serverActions: { bodySizeLimit: ACTION_BODY_LIMIT },
+    // proxy.ts reads Server Action bodies to refuse malformed ones, and Next keeps a copy of every body the
+    // proxy sees, up to this size (10 MB by default). Twice the action limit: a body over the limit still
+    // looks over it to the proxy (413), and the copy stays small.
+    proxyClientMaxBodySize: 2 * ACTION_BODY_LIMIT,
   },
   // actionroute is read as TypeScript source through tsconfig.json's paths, for fast development here;
   // the consumer test proves its built package in an app outside this repository.

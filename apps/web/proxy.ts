@@ -1,5 +1,7 @@
 import { ActionError, checkJsonShape, DEFAULT_FORM_LIMITS, problemResponse } from 'actionroute'
 import type { NextRequest } from 'next/server'
+// The same limit next.config.ts gives Next (serverActions.bodySizeLimit): Next answers a bigger body with a 500.
+import { ACTION_BODY_LIMIT } from '@/server/limits'
 
 // Next.js 16's proxy (formerly middleware) runs before any route or action. It refuses the hostile requests
 // that Next would otherwise answer with a 500 — with a 4xx instead: problem+json under /api, plain text
@@ -29,8 +31,6 @@ export const config = {
   ],
 }
 
-/** Next's default `serverActions.bodySizeLimit` (1 MB): Next answers a bigger body with a 500. */
-const ACTION_BODY_LIMIT = 1024 * 1024
 /** Next refuses more arguments than this with a 500 (SERVER_ACTION_ARGS_LIMIT in its action handler). */
 const ACTION_ARGS_LIMIT = 1000
 /** React prefixes a form's fields with the argument they belong to (`_1_name`): room for that prefix. */

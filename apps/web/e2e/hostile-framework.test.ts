@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ACTION_BODY_LIMIT } from '../server/limits'
 import { actionIds, multipart, sendRaw, type RawRequest, type RawResponse } from './raw-http'
 import { startServer, type Server } from './server'
 
@@ -20,7 +21,7 @@ afterAll(async () => {
   await server?.stop()
 })
 
-const LIMIT = 1024 * 1024 // proxy.ts's ACTION_BODY_LIMIT = Next's default serverActions.bodySizeLimit
+const LIMIT = ACTION_BODY_LIMIT // proxy.ts's limit = next.config.ts's serverActions.bodySizeLimit
 const PLAIN = 'text/plain; charset=utf-8'
 const VALID_ROOT = '[{"status":"idle"},"$K1"]'
 
@@ -103,14 +104,14 @@ describe('refused by proxy.ts with a clean 4xx', () => {
     })
   })
 
-  describe('a Server Action body over 1 MB (Next: 500 "Body exceeded 1 MB limit", logged)', () => {
+  describe('a Server Action body over the limit, 256 KB (Next: 500 "Body exceeded … limit", logged)', () => {
     const tooLarge = { status: 413, contentType: PLAIN, body: `The body is over the ${LIMIT}-byte limit.\n`, logs: 'clean' } as const
     const padded = (size: number) => {
       const empty = multipart([['_1_name', ''], ['0', VALID_ROOT]])
       return multipart([['_1_name', 'x'.repeat(size - empty.body.length)], ['0', VALID_ROOT]])
     }
 
-    it('declared in Content-Length (1 MB + 1 byte) → 413 before it is read', async () => {
+    it('declared in Content-Length (the limit + 1 byte) → 413 before it is read', async () => {
       const body = padded(LIMIT + 1)
       expect(body.body.length).toBe(LIMIT + 1)
       await check(action(body), tooLarge)
@@ -125,7 +126,7 @@ describe('refused by proxy.ts with a clean 4xx', () => {
       const form = multipart([[`$ACTION_ID_${addUserAction}`, ''], ['name', 'x'.repeat(LIMIT)]])
       await check(formPost(form.body, form.contentType, true), tooLarge)
     })
-    it('while exactly 1 MB passes both the proxy and Next, and reaches the action (the two limits agree)', async () => {
+    it('while exactly the limit passes both the proxy and Next, and reaches the action (the two limits agree)', async () => {
       await check(action(padded(LIMIT)), {
         status: 200,
         contentType: 'text/x-component',
