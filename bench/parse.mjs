@@ -215,6 +215,17 @@ function answerOf(result) {
   return [result.status, envelope === 'success' ? 'success' : code ?? (envelope ? 'error' : '')].filter(Boolean).join(' ')
 }
 
+/** The build's serverActions.bodySizeLimit in bytes (Next's `bytes` units: 1kb = 1024), 1 MB when not set. */
+function actionBodyLimit(appDir) {
+  const { config } = JSON.parse(readFileSync(path.join(appDir, DIST_DIR, 'required-server-files.json'), 'utf8'))
+  const limit = config?.experimental?.serverActions?.bodySizeLimit
+  if (limit === undefined || limit === null) return BODY_LIMIT
+  if (typeof limit === 'number') return limit
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(limit)
+  if (!match) throw new Error(`cannot read serverActions.bodySizeLimit ${JSON.stringify(limit)}`)
+  return Math.floor(Number(match[1]) * 1024 ** ['b', 'kb', 'mb', 'gb'].indexOf((match[2] ?? 'b').toLowerCase()))
+}
+
 async function measureGroup({ appDir, nextBin, ids, label, resultFile }) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-parse-'))
   const logFile = path.join(tmp, 'server.log')
@@ -285,7 +296,7 @@ async function measureGroup({ appDir, nextBin, ids, label, resultFile }) {
   if (!actionId) throw new Error('addUserAction is not in the server reference manifest')
   const page = Object.keys(action.workers)[0] ?? 'app/page'
   const actionPath = page.replace(/^app/, '').replace(/\/page$/, '') || '/'
-  const context = { host, actionId, actionPath }
+  const context = { host, actionId, actionPath, actionLimit: actionBodyLimit(appDir) }
 
   const get = (timeoutMs) => exchange(base, { method: 'GET', path: '/api/users' }, { timeoutMs })
 
@@ -421,7 +432,7 @@ async function measureGroup({ appDir, nextBin, ids, label, resultFile }) {
     return row
   }
 
-  const results = { label, group: ids, startedAt: new Date().toISOString(), shapes: [] }
+  const results = { label, group: ids, startedAt: new Date().toISOString(), actionBodyLimit: context.actionLimit, shapes: [] }
   const spawnedAt = Number(process.env.BENCH_PARSE_SPAWNED_AT)
   if (spawnedAt) console.log(`  [${label}] holding the lock (waited ${Math.round((Date.now() - spawnedAt) / 1000)} s)`)
   await startServer()
@@ -552,7 +563,13 @@ async function measureTree(tree, label, { before }) {
         })
       })
       const result = existsSync(resultFile) ? JSON.parse(readFileSync(resultFile, 'utf8')) : { shapes: [] }
-      measured.groups.push({ name, seconds: Math.round((Date.now() - startedAt) / 1000), baselineGetMs: result.baselineGetMs, failure })
+      measured.groups.push({
+        name,
+        seconds: Math.round((Date.now() - startedAt) / 1000),
+        baselineGetMs: result.baselineGetMs,
+        actionBodyLimit: result.actionBodyLimit,
+        failure,
+      })
       measured.shapes.push(...result.shapes)
       if (failure && !before) throw new Error(`${label} ${name}: ${failure}`)
       if (failure) console.error(`!! ${label} ${name}: ${failure} (kept what was measured)`)
@@ -601,6 +618,9 @@ function verdict(row, baseline) {
   return marks.length ? `✗ ${marks.join(', ')}` : '✓'
 }
 
+const actionLimits = (run) =>
+  [...new Set((run?.groups ?? []).map((group) => group.actionBodyLimit).filter(Boolean))].map((limit) => `${limit / 1024} KB`).join(', ') || '–'
+
 function writeReport(data) {
   const { before, after } = data.runs
   const byId = (run) => new Map((run?.shapes ?? []).map((row) => [row.id, row]))
@@ -625,6 +645,7 @@ function writeReport(data) {
     `- Goal: ≤ ${GOAL_MS} ms of CPU per request and a GET delayed (median, over its time alone) by no more than that.`,
     '  **Status** is the status and the `code` answered (an action answers 200 with the error in its envelope);',
     '  a 5xx is in bold.',
+    `- Action bodies are sized under the build's \`serverActions.bodySizeLimit\`: ${actionLimits(before)} before, ${actionLimits(after)} after.`,
     '',
     `Before: \`${before?.commit ?? '(not measured)'}\`, ${before?.date ?? ''}; requests capped at ${(before?.timeoutMs ?? 0) / 1000} s.  `,
     `After: \`${after?.commit ?? '(not measured)'}\`, ${after?.date ?? ''}.`,
@@ -634,8 +655,11 @@ function writeReport(data) {
     ...ids.map((id) => {
       const [x, y] = [b.get(id), a.get(id)]
       const any = y ?? x
+      // A door whose limit changed between the two builds gets a differently sized shape: show both.
+      const both = (pick) => (x && y && pick(x) !== pick(y) ? `${pick(x)} → ${pick(y)}` : pick(any))
       return (
-        `| \`${id}\`: ${any.label} | ${any.detail} | ${any.bytes.toLocaleString('en')} | ${statusText(x)} → ${statusText(y)}` +
+        `| \`${id}\`: ${any.label} | ${both((row) => row.detail)} | ${both((row) => row.bytes.toLocaleString('en'))}` +
+        ` | ${statusText(x)} → ${statusText(y)}` +
         ` | ${cpuText(x)} → **${cpuText(y)}** | ${getText(x)} → **${getText(y)}** | ${verdict(y, baseline(after))} |`
       )
     }),
