@@ -53,8 +53,9 @@ const notAForm = () =>
 
 /**
  * Serves an operation as a form Server Action for `useActionState`:
- * `export const addUserAction = formAction(addUser)` in a `'use server'` module. It also works as a
- * plain `<form action>`, where React passes the FormData alone.
+ * `export const addUserAction = formAction(addUser)` in a `'use server'` module. Called with the
+ * FormData alone (as a plain `<form action>` would) it works too, but its type is the two-argument
+ * one `useActionState` needs.
  */
 export function formAction<Op extends AnyOperation>(op: Op, options: FormActionOptions<OutputOf<Op>> = {}): FormActionOf<Op> {
   const isSecret = options.isSecret ?? ((name: string) => SECRET_NAME.test(name))

@@ -32,8 +32,11 @@ export interface ErrorState<Code extends string = string, Field extends string =
   fieldErrors?: Partial<Record<Field, string[]>>
   /** One sentence for the form as a whole. */
   formError: string
-  /** What was submitted (minus secrets and files), so a re-rendered form keeps the user's input. */
-  values: Partial<Record<Field, string>>
+  /**
+   * What was submitted (minus secrets and files), so a re-rendered form keeps the user's input. Keyed by
+   * the submitted names: the input's field paths for a plain form, any name for others (`tags[0]`).
+   */
+  values: Partial<Record<Field | (string & {}), string>>
 }
 
 /**
