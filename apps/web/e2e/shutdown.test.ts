@@ -326,20 +326,24 @@ function expectAllPresent(acked: Acked[], present: Set<string>) {
   expect(missing, 'acknowledged (2xx) but not in the database').toEqual([])
 }
 
+/** After a stop on PGlite: the lock is gone, and a restarted server on the same data has every acknowledged write. */
+async function expectReleasedAndKept(dataDir: string, acked: Acked[]) {
+  expect(existsSync(path.join(dataDir, LOCK_FILE)), 'the PGlite lock is released').toBe(false)
+  const again = await start({ dataDir })
+  try {
+    expectAllPresent(acked, await idsViaApi(again.url))
+  } finally {
+    await again.stop('SIGTERM')
+  }
+}
+
 describe('stopping npm start under keep-alive load', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`PGlite, ${signal}: the whole tree exits within the bound, every acknowledged write is kept, the lock is released`, async () => {
       const dataDir = makeDataDir()
       const server = await start({ dataDir })
       const { acked } = await stopUnderLoad(server, signal, `PGlite ${signal}`)
-      expect(existsSync(path.join(dataDir, LOCK_FILE)), 'the PGlite lock is released').toBe(false)
-
-      const again = await start({ dataDir })
-      try {
-        expectAllPresent(acked, await idsViaApi(again.url))
-      } finally {
-        await again.stop('SIGTERM')
-      }
+      await expectReleasedAndKept(dataDir, acked)
     })
   }
 
@@ -360,13 +364,7 @@ describe('stopping npm start under keep-alive load', () => {
     const dataDir = makeDataDir()
     const server = await start({ dataDir })
     const { acked } = await stopUnderLoad(server, 'SIGTERM', 'PGlite stuck client', { stuckClient: true })
-    expect(existsSync(path.join(dataDir, LOCK_FILE)), 'the PGlite lock is released').toBe(false)
-    const again = await start({ dataDir })
-    try {
-      expectAllPresent(acked, await idsViaApi(again.url))
-    } finally {
-      await again.stop('SIGTERM')
-    }
+    await expectReleasedAndKept(dataDir, acked)
   })
 
   it('plain next start, whose own SIGTERM handling waits for every connection: the database is closed and the process exits at our bound anyway', async () => {
@@ -377,13 +375,7 @@ describe('stopping npm start under keep-alive load', () => {
     started.push(server)
     const { acked } = await stopUnderLoad(server, 'SIGTERM', 'next start', { ours: false, stuckClient: true })
     expect(server.output()).toContain('did not stop within 8 s of SIGTERM')
-    expect(existsSync(path.join(dataDir, LOCK_FILE)), 'the PGlite lock is released').toBe(false)
-    const again = await start({ dataDir })
-    try {
-      expectAllPresent(acked, await idsViaApi(again.url))
-    } finally {
-      await again.stop('SIGTERM')
-    }
+    await expectReleasedAndKept(dataDir, acked)
   })
 
   it('stops too when the process in between dies of the signal instead of passing it on (a shell without exec)', async () => {
