@@ -63,6 +63,7 @@ let stopping = false
 
 /** Spawns a process in its own process group (so the whole group can be killed) and tracks it. */
 function launch(command, args, options = {}) {
+  if (stopping) throw new Error('stopping: nothing new is started')
   const child = spawn(command, args, { detached: true, ...options })
   children.add(child)
   child.on('exit', () => children.delete(child))
@@ -462,26 +463,38 @@ async function measureGroup({ appDir, nextBin, ids, label, resultFile }) {
 const git = (...args) => spawnSync('git', ['-C', repoRoot, ...args], { encoding: 'utf8' })
 
 function parseArgs(argv) {
-  const options = { after: process.env.BENCH_PARSE_AFTER || '.', before: process.env.BENCH_PARSE_BEFORE || null }
+  const options = { after: process.env.BENCH_PARSE_AFTER || '.', before: process.env.BENCH_PARSE_BEFORE || null, report: false }
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index]
     if (arg === '--after' || arg === '--before') options[arg.slice(2)] = argv[++index]
-    else throw new Error(`unknown argument ${arg}; use --after <commit|.> and --before <commit>`)
+    else if (arg === '--report') options.report = true // only re-render parse.md from parse.json
+    else throw new Error(`unknown argument ${arg}; use --after <commit|.>, --before <commit> or --report`)
   }
   return options
+}
+
+/** A commit, named by the last change to the code measured (the library or the app) when it is not that. */
+function describeCommit(ref) {
+  const short = (format, ...paths) => {
+    const line = git('log', '-1', `--format=${format}`, ref, '--', ...paths).stdout.trim()
+    return line.length > 100 ? `${line.slice(0, 99)}…` : line
+  }
+  const head = short('%h')
+  const last = short('%h %s', 'packages/actionroute', 'apps/web')
+  return last.startsWith(`${head} `) ? last : `${head} (app and library as of ${last})`
 }
 
 /** A place to build `ref`: this checkout for ".", else a fresh worktree in /tmp with its own npm ci. */
 async function prepareTree(ref, label) {
   if (ref === '.') {
-    const commit = git('log', '-1', '--format=%h %s').stdout.trim()
+    const commit = describeCommit('HEAD')
     const dirty = git('status', '--porcelain', '--', 'packages/actionroute', 'apps/web').stdout.trim()
     return { root: repoRoot, ref, commit: dirty ? `${commit} + uncommitted changes` : commit, worktree: false }
   }
   const sha = git('rev-parse', '--verify', `${ref}^{commit}`).stdout.trim()
   if (!sha) throw new Error(`no such commit: ${ref}`)
   const root = path.join(os.tmpdir(), `actionroute-parse-${label}-${sha.slice(0, 8)}`)
-  const commit = git('log', '-1', '--format=%h %s', sha).stdout.trim()
+  const commit = describeCommit(sha)
   if (existsSync(path.join(root, 'node_modules')) && config.keepWorktrees) {
     console.log(`Reusing the worktree ${root} (${commit})`)
     return { root, ref, commit, worktree: true }
@@ -545,7 +558,7 @@ async function measureTree(tree, label, { before }) {
   const groups = Object.entries(GROUPS)
     .map(([name, ids]) => [name, ids.filter((id) => !config.only || config.only.test(id))])
     .filter(([, ids]) => ids.length > 0)
-  const measured = { label, ref: tree.ref, commit: tree.commit, date: new Date().toISOString(), timeoutMs: config.timeoutMs, groups: [], shapes: [] }
+  const measured = { label, ref: tree.ref, commit: tree.commit, date: new Date().toISOString(), timeoutMs: config.timeoutMs, reps: config.reps, groups: [], shapes: [] }
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-parse-results-'))
   try {
     for (const [name, ids] of groups) {
@@ -623,6 +636,7 @@ const actionLimits = (run) =>
 
 function writeReport(data) {
   const { before, after } = data.runs
+  const reps = after?.reps ?? before?.reps ?? config.reps
   const byId = (run) => new Map((run?.shapes ?? []).map((row) => [row.id, row]))
   const [b, a] = [byId(before), byId(after)]
   const baseline = (run) => median((run?.groups ?? []).map((group) => group.baselineGetMs?.median).filter((value) => value != null))
@@ -636,11 +650,11 @@ function writeReport(data) {
     'sent to the production build of apps/web (PGlite) one at a time.',
     '',
     `- **CPU ms/req**: utime + stime of the \`next start\` process tree from /proc/<pid>/stat, before and after; median over`,
-    `  ≥ ${config.reps} rounds (each of enough back-to-back requests for the ${1000 / m.clockTicks} ms clock tick to matter little).`,
+    `  ≥ ${reps} rounds (each of enough back-to-back requests for the ${1000 / m.clockTicks} ms clock tick to matter little).`,
     '  A shape slower than 2 s is sent once; one without an answer within the timeout reads "> N s" and its server is',
     '  killed and restarted.',
     '- **GET ms**: GET /api/users sent as soon as the bad request is written, again and again until the bad one is',
-    `  answered; the slowest of them, median / max over ≥ ${config.reps} bad requests. Alone it takes` +
+    `  answered; the slowest of them, median / max over ≥ ${reps} bad requests. Alone it takes` +
       ` ${round1(baseline(after))} ms (after), ${round1(baseline(before))} ms (before).`,
     `- Goal: ≤ ${GOAL_MS} ms of CPU per request and a GET delayed (median, over its time alone) by no more than that.`,
     '  **Status** is the status and the `code` answered (an action answers 200 with the error in its envelope);',
@@ -681,7 +695,7 @@ function writeReport(data) {
     '',
     `- ${m.cpu} (${m.cores} cores), Node ${m.node}, next ${m.next}; ${m.pinning}; shared machine: the "other CPU %"`,
     '  of each shape (all cores, just before it) is in parse.json. CPU time is robust to that; latency is not.',
-    `- Runs: ${[before, after].filter(Boolean).map((run) => `${run.label} ${run.groups.map((group) => `${group.name} ${group.seconds} s`).join(', ')}`).join('; ')}.`,
+    `- Wall time of each locked run, lock waits included: ${[before, after].filter(Boolean).map((run) => `${run.label} ${run.groups.map((group) => `${group.name} ${group.seconds} s`).join(', ')}`).join('; ')}.`,
     '- Multipart parts carry a 1-character boundary and the usual `Content-Disposition: form-data; name="…"`:',
     '  ~52 bytes a part, so about 20,000 fit in 1 MB; the 50,000-part body (2.6 MB) is there to show it is refused cheaply.',
     '- The action door: `POST /` with `Next-Action: <addUserAction id>`, `Accept: text/x-component` and a multipart body of',
@@ -706,6 +720,12 @@ async function main() {
   }
   mkdirSync(resultsDir, { recursive: true })
   const previous = existsSync(path.join(resultsDir, 'parse.json')) ? JSON.parse(readFileSync(path.join(resultsDir, 'parse.json'), 'utf8')) : null
+  if (options.report) {
+    if (!previous) throw new Error('no bench/results/parse.json to render')
+    writeReport(previous)
+    console.log('Re-rendered bench/results/parse.md from parse.json.')
+    return
+  }
   const data = { machine: machine(), runs: { before: previous?.runs?.before ?? null, after: previous?.runs?.after ?? null } }
   const started = Date.now()
 
