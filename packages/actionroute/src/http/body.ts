@@ -1,5 +1,5 @@
 import { ActionError } from '../core/errors'
-import { parseUrlEncoded } from '../input/form-data'
+import { parseUrlEncoded, type FormLimits } from '../input/form-data'
 import { checkJsonShape, type JsonLimits } from '../input/json'
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -9,6 +9,8 @@ export interface BodyOptions {
   limit?: number
   /** Bounds on a JSON body's nesting and keys per object; see `DEFAULT_JSON_LIMITS`. */
   jsonLimits?: Partial<JsonLimits>
+  /** Bounds on form fields; a urlencoded body stops being read past `maxFields`. */
+  formLimits?: Partial<FormLimits>
 }
 
 function tooLarge(limit: number): ActionError {
@@ -70,7 +72,7 @@ export type Body = { json: unknown } | { form: FormData | URLSearchParams }
  */
 export async function readBody(
   request: Request,
-  { limit = DEFAULT_BODY_LIMIT, jsonLimits }: BodyOptions = {},
+  { limit = DEFAULT_BODY_LIMIT, jsonLimits, formLimits }: BodyOptions = {},
 ): Promise<Body | undefined> {
   const { mediaType, charset } = contentTypeOf(request)
   const bytes = await readCapped(request, limit)
@@ -94,7 +96,7 @@ export async function readBody(
       throw new ActionError('BAD_REQUEST', 'The request body is not valid JSON.')
     }
   }
-  if (mediaType === 'application/x-www-form-urlencoded') return { form: parseUrlEncoded(decodeUtf8(bytes)) }
+  if (mediaType === 'application/x-www-form-urlencoded') return { form: parseUrlEncoded(decodeUtf8(bytes), formLimits) }
   try {
     return { form: await new Response(new Blob([new Uint8Array(bytes)]), { headers: request.headers }).formData() }
   } catch {

@@ -47,8 +47,8 @@ async function inputOf(op: Operation, request: Request, context: RouteContext | 
   const params = (await context?.params) ?? {}
   const query = readsQuery(request.method)
   const body = query
-    ? { form: parseUrlEncoded(new URL(request.url).search.slice(1)) }
-    : await readBody(request, { limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, jsonLimits: options.jsonLimits })
+    ? { form: parseUrlEncoded(new URL(request.url).search.slice(1), options.formLimits) }
+    : await readBody(request, { limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, jsonLimits: options.jsonLimits, formLimits: options.formLimits })
   const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form, options.formLimits, { query }) : body.json
   const hasParams = Object.keys(params).length > 0
   // No body reads as an empty object, so a missing field is reported by name rather than "expected object".

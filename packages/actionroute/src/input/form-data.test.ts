@@ -124,6 +124,11 @@ describe('parseUrlEncoded', () => {
     expect([...parseUrlEncoded(text)]).toEqual([...new URLSearchParams(text)])
   })
 
+  it('stops at the first pair past maxFields, before decoding the rest', () => {
+    expect(() => parseUrlEncoded('x=1&'.repeat(260_000), { maxFields: 1000 })).toThrow('The form has more than 1000 fields.')
+    expect([...parseUrlEncoded('a=1&b=2', { maxFields: 2 })]).toEqual([['a', '1'], ['b', '2']])
+  })
+
   it.each(['q=%FF', 'q=%E0%A4%A', 'q=%zz', '%C3=x'])('refuses %s with 400 instead of storing U+FFFD', (text) => {
     expect(() => parseUrlEncoded(text)).toThrow(expect.objectContaining({ status: 400, code: 'BAD_REQUEST' }))
   })
