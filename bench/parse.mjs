@@ -517,20 +517,17 @@ function removeTree(tree) {
 }
 
 /**
- * `next build` adds the dist dir's types to tsconfig.json's "include" and points next-env.d.ts at it. In this
- * (shared) checkout, take exactly those edits back afterwards and leave everything else as it is.
+ * `next build` may add the dist dir's types to tsconfig.json's "include" and point next-env.d.ts at it. In
+ * this (shared) checkout, put both files back as they were before the build.
  */
-function undoBuildEdits(appDir, nextEnvBefore) {
-  const tsconfig = path.join(appDir, 'tsconfig.json')
-  const text = readFileSync(tsconfig, 'utf8')
-  const escaped = DIST_DIR.replace(/[.]/g, '\\.')
-  const cleaned = text.replace(new RegExp(`,\\s*"${escaped}/types/\\*\\*/\\*\\.ts",\\s*"${escaped}/dev/types/\\*\\*/\\*\\.ts"`), '')
-  if (cleaned !== text) {
-    writeFileSync(tsconfig, cleaned)
-    console.log(`(took back the ${DIST_DIR} entries next build added to apps/web/tsconfig.json)`)
+function undoBuildEdits(appDir, before) {
+  for (const [name, text] of Object.entries(before)) {
+    const file = path.join(appDir, name)
+    if (text !== null && existsSync(file) && readFileSync(file, 'utf8') !== text) {
+      writeFileSync(file, text)
+      console.log(`(put back apps/web/${name} as it was before next build)`)
+    }
   }
-  const nextEnv = path.join(appDir, 'next-env.d.ts')
-  if (nextEnvBefore !== null && existsSync(nextEnv) && readFileSync(nextEnv, 'utf8').includes(DIST_DIR)) writeFileSync(nextEnv, nextEnvBefore)
 }
 
 async function build(tree) {
@@ -541,14 +538,15 @@ async function build(tree) {
     return { appDir, nextBin }
   }
   const nextEnvFile = path.join(appDir, 'next-env.d.ts')
-  const nextEnvBefore = existsSync(nextEnvFile) ? readFileSync(nextEnvFile, 'utf8') : null
+  const textOf = (file) => (existsSync(file) ? readFileSync(file, 'utf8') : null)
+  const before = { 'next-env.d.ts': textOf(nextEnvFile), 'tsconfig.json': textOf(path.join(appDir, 'tsconfig.json')) }
   console.log(`next build into ${path.join(appDir, DIST_DIR)} (locked)…`)
   const env = { ...process.env, NODE_ENV: 'production', NEXT_DIST_DIR: DIST_DIR, NEXT_SERVER_ACTIONS_ENCRYPTION_KEY: ACTION_KEY, NEXT_TELEMETRY_DISABLED: '1' }
   delete env.DATABASE_URL
   try {
     await run(...locked(process.execPath, [nextBin, 'build']), { cwd: appDir, env, quiet: true })
   } finally {
-    if (!tree.worktree) undoBuildEdits(appDir, nextEnvBefore)
+    if (!tree.worktree) undoBuildEdits(appDir, before)
   }
   return { appDir, nextBin }
 }
