@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { defineErrors, operation, router, type HttpMethod } from '../index'
+import { createClient } from './fetch-client'
+
+const errors = defineErrors({ NOT_FOUND: { status: 404, message: 'No such note.' } })
+const notes = new Map<string, { id: string; text: string; at: Date }>()
+const addNote = operation({
+  name: 'addNote',
+  input: z.object({ text: z.string().min(1, 'Write something') }),
+  handler: ({ text }) => {
+    const note = { id: String(notes.size + 1), text, at: new Date('2026-01-02T03:04:05Z') }
+    notes.set(note.id, note)
+    return note
+  },
+  http: { status: 201 },
+})
+const getNote = operation({
+  name: 'getNote',
+  input: z.object({ id: z.string() }),
+  errors,
+  handler: ({ id }) => {
+    const note = notes.get(id)
+    if (!note) throw errors.NOT_FOUND()
+    return note
+  },
+})
+const listNotes = operation({
+  name: 'listNotes',
+  input: z.object({ q: z.string().optional(), limit: z.number().int().default(10) }),
+  handler: ({ q, limit }) => ({ notes: [...notes.values()].filter((note) => !q || note.text.includes(q)).slice(0, limit) }),
+})
+const deleteNote = operation({ name: 'deleteNote', input: z.object({ id: z.string() }), handler: ({ id }) => void notes.delete(id), http: { status: 204 } })
+
+const api = {
+  '/v1/notes': { GET: listNotes, POST: addNote },
+  '/v1/notes/{id}': { GET: getNote, DELETE: deleteNote },
+}
+const handlers = router(api)
+const seen: Request[] = []
+// The client's fetch goes straight to the route handlers: real HTTP semantics, no server.
+const inProcess = async (request: Request) => {
+  seen.push(request.clone())
+  return handlers[request.method as HttpMethod](request, { params: Promise.resolve({}) })
+}
+const client = createClient<typeof api>({ baseUrl: 'http://notes.test', fetch: inProcess, headers: () => ({ authorization: 'Bearer t' }) })
+
+describe('createClient()', () => {
+  it('posts the body as JSON and answers the data as JSON (dates as strings)', async () => {
+    const created = await client.POST('/v1/notes', { body: { text: 'buy milk' } })
+    expect(created).toMatchObject({ ok: true, status: 201, data: { id: '1', text: 'buy milk', at: '2026-01-02T03:04:05.000Z' } })
+    const sent = seen.at(-1)!
+    expect(sent.headers.get('content-type')).toBe('application/json')
+    expect(sent.headers.get('authorization')).toBe('Bearer t')
+    expect(await sent.text()).toBe('{"text":"buy milk"}')
+  })
+
+  it('fills path params (encoded) and sends GET input as a query string', async () => {
+    await client.GET('/v1/notes/{id}', { params: { id: 'a/b c' } })
+    expect(seen.at(-1)!.url).toBe('http://notes.test/v1/notes/a%2Fb%20c')
+    const listed = await client.GET('/v1/notes', { query: { q: 'milk', limit: 5 } })
+    expect(seen.at(-1)!.url).toBe('http://notes.test/v1/notes?q=milk&limit=5')
+    expect(listed).toMatchObject({ ok: true, data: { notes: [{ text: 'buy milk' }] } })
+  })
+
+  it('returns problems, with their code and field errors, instead of throwing', async () => {
+    const missing = await client.GET('/v1/notes/{id}', { params: { id: '99' } })
+    expect(missing).toMatchObject({ ok: false, status: 404, error: { code: 'NOT_FOUND', detail: 'No such note.' } })
+    const invalid = await client.POST('/v1/notes', { body: { text: '' } })
+    expect(invalid).toMatchObject({ ok: false, status: 422, error: { code: 'VALIDATION_FAILED', errors: [{ path: 'text', message: 'Write something' }] } })
+  })
+
+  it('answers a 204 with no data', async () => {
+    expect(await client.DELETE('/v1/notes/{id}', { params: { id: '1' } })).toMatchObject({ ok: true, status: 204, data: undefined })
+  })
+
+  it('keeps a base URL’s own path', async () => {
+    const prefixed = createClient<typeof api>({ baseUrl: 'http://notes.test/tenant-7', fetch: async (request) => new Response(JSON.stringify({ url: request.url })) })
+    expect(await prefixed.GET('/v1/notes')).toMatchObject({ data: { url: 'http://notes.test/tenant-7/v1/notes' } })
+  })
+
+  it.each([
+    { name: 'no answer at all', fetch: async () => Promise.reject(new TypeError('fetch failed')), expected: { status: 0, error: { code: 'NETWORK_ERROR' } } },
+    {
+      name: 'a proxy’s HTML error page',
+      fetch: async () => new Response('<h1>Bad Gateway</h1>', { status: 502, headers: { 'content-type': 'text/html' } }),
+      expected: { status: 502, error: { code: 'UNEXPECTED_RESPONSE', status: 502 } },
+    },
+    { name: 'JSON that is not a problem', fetch: async () => Response.json({ oops: true }, { status: 500 }), expected: { status: 500, error: { code: 'UNEXPECTED_RESPONSE' } } },
+  ])('reports $name as a problem too', async ({ fetch, expected }) => {
+    const broken = createClient<typeof api>({ baseUrl: 'http://notes.test', fetch })
+    expect(await broken.GET('/v1/notes')).toMatchObject({ ok: false, ...expected })
+  })
+
+  it('throws only when the caller aborts', async () => {
+    const controller = new AbortController()
+    controller.abort()
+    const aborting = createClient<typeof api>({ baseUrl: 'http://notes.test', fetch: (request) => fetch(request) })
+    await expect(aborting.GET('/v1/notes', { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' })
+  })
+})
