@@ -4,6 +4,7 @@ import type { Context, RequestContext } from './context'
 import { ActionError, type ErrorCodeOf, type ErrorFactories, type ErrorFactory } from './errors'
 import { compose, type AddedBy, type Middleware, type Outcome } from './middleware'
 import { unexpected } from './report'
+import { revalidateAfter, type Revalidate } from './revalidate'
 import { validate, type FieldPath } from './validate'
 
 /** An operation that declares no errors of its own. */
@@ -36,6 +37,11 @@ export interface OperationConfig<
   errors?: Errors
   use?: Use
   http?: HttpOptions<Output>
+  /**
+   * What a success makes stale, invalidated with the API each door allows (`updateTag` on the
+   * action door, `revalidateTag(tag, 'max')` on the route door, `revalidatePath` on both).
+   */
+  revalidate?: Revalidate<Output>
   // Method syntax on purpose: it keeps Operation<ZodObject<...>, X> assignable to Operation<StandardSchemaV1, unknown>.
   handler(input: StandardSchemaV1.InferOutput<Schema>, ctx: Context & AddedBy<Use>): Promise<Output> | Output
 }
@@ -106,6 +112,7 @@ export async function execute<Schema extends StandardSchemaV1, Output>(
     }
   }
   const handler = (current: Context) => guard(() => run(op as Operation<StandardSchemaV1, Output>, raw, current))
-  if (op.use.length === 0) return handler(ctx) as Promise<Outcome<Output>>
-  return compose(op.use, handler, guard, op.name)(ctx) as Promise<Outcome<Output>>
+  const outcome = (await (op.use.length === 0 ? handler(ctx) : compose(op.use, handler, guard, op.name)(ctx))) as Outcome<Output>
+  if (outcome.ok && op.revalidate) await revalidateAfter(op.revalidate, outcome.data, ctx)
+  return outcome
 }
