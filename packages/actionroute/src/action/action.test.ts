@@ -156,3 +156,61 @@ describe('action()', () => {
     expect(JSON.parse(JSON.stringify(failed))).toEqual(failed)
   })
 })
+
+describe('formAction({ authInterrupts })', () => {
+  const guarded = operation({
+    name: 'guarded',
+    input: z.object({ who: z.string() }),
+    handler: ({ who }) => {
+      if (who === 'nobody') throw new ActionError('UNAUTHORIZED', 'Sign in first.')
+      if (who === 'guest') throw new ActionError('FORBIDDEN', 'Members only.')
+      if (who === 'ghost') throw new ActionError('NOT_FOUND', 'No such member.')
+      return { who }
+    },
+  })
+  const interrupted = formAction(guarded, { authInterrupts: true })
+  const digestOf = async (promise: Promise<unknown>) => (await promise.then(() => 'no error', (error: { digest?: string }) => error.digest))
+
+  it('turns 401 and 403 into Next’s unauthorized() and forbidden() when next.config enables them', async () => {
+    vi.stubEnv('__NEXT_EXPERIMENTAL_AUTH_INTERRUPTS', 'true')
+    try {
+      expect(await digestOf(inRequest(() => interrupted(idle, form({ who: 'nobody' }))))).toBe('NEXT_HTTP_ERROR_FALLBACK;401')
+      expect(await digestOf(inRequest(() => interrupted(idle, form({ who: 'guest' }))))).toBe('NEXT_HTTP_ERROR_FALLBACK;403')
+      // Other errors and successes answer the form as before.
+      expect(await inRequest(() => interrupted(idle, form({ who: 'ghost' })))).toMatchObject({ status: 'error', code: 'NOT_FOUND' })
+      expect(await inRequest(() => interrupted(idle, form({ who: 'member' })))).toMatchObject({ status: 'success' })
+    } finally {
+      vi.unstubAllEnvs()
+    }
+  })
+
+  it('answers the error state, with one warning, when next.config does not enable them', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      for (let i = 0; i < 2; i++) {
+        expect(await inRequest(() => interrupted(idle, form({ who: 'nobody' })))).toMatchObject({ status: 'error', code: 'UNAUTHORIZED', formError: 'Sign in first.' })
+      }
+      expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([expect.stringContaining('experimental.authInterrupts')])
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
+  it('leaves the route door to answer problem+json, and formAction without the option to answer the form', async () => {
+    vi.stubEnv('__NEXT_EXPERIMENTAL_AUTH_INTERRUPTS', 'true')
+    try {
+      const response = await route(guarded)(
+        new Request('http://test/guarded', { method: 'POST', body: '{"who":"guest"}', headers: { 'content-type': 'application/json' } }),
+        { params: Promise.resolve({}) },
+      )
+      expect([response.status, response.headers.get('content-type'), ((await response.json()) as { code: string }).code]).toEqual([
+        403,
+        'application/problem+json',
+        'FORBIDDEN',
+      ])
+      expect(await inRequest(() => formAction(guarded)(idle, form({ who: 'guest' })))).toMatchObject({ status: 'error', code: 'FORBIDDEN' })
+    } finally {
+      vi.unstubAllEnvs()
+    }
+  })
+})

@@ -1,12 +1,12 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { actionContext } from './context'
-import { ActionError, type FieldIssue } from '../core/errors'
+import { ActionError } from '../core/errors'
 import { formInput } from '../input/coerce'
-import { echoValues, type FormLimits } from '../input/form-data'
-import { unstable_rethrow } from 'next/navigation'
+import type { FormLimits } from '../input/form-data'
+import { forbidden, unauthorized, unstable_rethrow } from 'next/navigation'
 import { execute, type ErrorCodesOf, type FieldsOf, type InputOf, type Operation, type OutputOf } from '../core/operation'
 import { unexpected } from '../core/report'
-import type { ActionErrorValue, ErrorState, FormState } from './envelope'
+import { errorState, isSecretName, type ActionErrorValue, type FormState } from './envelope'
 
 /** What a direct action answers: the data, or the error as a plain value with a typed `code`. */
 export type ActionResult<Data, Code extends string = string> = { ok: true; data: Data } | { ok: false; error: ActionErrorValue<Code> }
@@ -31,21 +31,18 @@ export interface FormActionOptions<Data> {
   onSuccess?: (data: Data) => void | Promise<void>
   /** Bounds on the submitted fields (count, name length, depth, index); see `DEFAULT_FORM_LIMITS`. */
   formLimits?: Partial<FormLimits>
+  /**
+   * A 401 or 403 from the operation calls Next's `unauthorized()` / `forbidden()`, which render the
+   * nearest `unauthorized.tsx` / `forbidden.tsx`, instead of answering the form's error state. Needs
+   * `experimental.authInterrupts` in next.config; without it the error state is answered, with a warning.
+   * The route door answers problem+json whatever this says.
+   */
+  authInterrupts?: boolean
 }
-
-const SECRET_NAME = /password|secret|token/i
 
 function defaultMessage(data: unknown): string | undefined {
   if (typeof data !== 'object' || data === null || !('message' in data)) return undefined
   return typeof data.message === 'string' ? data.message : undefined
-}
-
-function fieldErrorsOf(issues: FieldIssue[]): Record<string, string[]> | undefined {
-  const fieldIssues = issues.filter((issue) => issue.path !== '')
-  if (fieldIssues.length === 0) return undefined
-  const errors: Record<string, string[]> = {}
-  for (const { path, message } of fieldIssues) (errors[path] ??= []).push(message)
-  return errors
 }
 
 const notAForm = () =>
@@ -58,7 +55,7 @@ const notAForm = () =>
  * one `useActionState` needs.
  */
 export function formAction<Op extends AnyOperation>(op: Op, options: FormActionOptions<OutputOf<Op>> = {}): FormActionOf<Op> {
-  const isSecret = options.isSecret ?? ((name: string) => SECRET_NAME.test(name))
+  const isSecret = options.isSecret ?? isSecretName
   const onSuccess = options.onSuccess as FormActionOptions<unknown>['onSuccess']
   const messageOf = (options.message ?? defaultMessage) as (data: unknown) => string | undefined
   async function submit(previous: unknown, formData: unknown): Promise<FormState> {
@@ -84,23 +81,25 @@ export function formAction<Op extends AnyOperation>(op: Op, options: FormActionO
       const message = messageOf(outcome.data)
       return { status: 'success', data: outcome.data, ...(message === undefined ? {} : { message }) }
     }
+    if (options.authInterrupts) interrupt(outcome.error.status)
     return errorState(outcome.error, form, isSecret)
   }
   // The runtime shapes are the ones FormStateOf<Op> describes; the codes and field names come from `op`.
   return submit as FormActionOf<Op>
 }
 
-function errorState(error: ActionError, form: FormData | null, isSecret: (name: string) => boolean): ErrorState {
-  const fieldErrors = fieldErrorsOf(error.issues)
-  const whole = error.issues.filter((issue) => issue.path === '').map((issue) => issue.message)
-  return {
-    status: 'error',
-    code: error.code,
-    ...(fieldErrors ? { fieldErrors } : {}),
-    // An issue about the whole input reads best as the form's error; field issues sit by their fields.
-    formError: whole.length > 0 ? whole.join(' ') : fieldErrors ? 'Please correct the fields marked below.' : error.message,
-    values: form ? echoValues(form, isSecret) : {},
+let warnedAboutInterrupts = false
+
+/** Hands a 401 or 403 to Next's auth interrupts, when next.config turns them on. */
+function interrupt(status: number): void {
+  if (status !== 401 && status !== 403) return
+  if (!process.env.__NEXT_EXPERIMENTAL_AUTH_INTERRUPTS) {
+    if (!warnedAboutInterrupts) console.warn('[actionroute] formAction({ authInterrupts: true }) needs experimental.authInterrupts in next.config; answering the error state instead.')
+    warnedAboutInterrupts = true
+    return
   }
+  if (status === 401) unauthorized()
+  forbidden()
 }
 
 /** Serves an operation as a Server Action called with a typed input: `await renameUserAction({ id, name })`. */

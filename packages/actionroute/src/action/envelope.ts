@@ -1,4 +1,5 @@
 import type { FieldIssue } from '../core/errors'
+import { echoValues } from '../input/form-data'
 
 // Each state names every field, `undefined` where it does not apply, so `state.values?.name` reads
 // the same on any state while `status` still narrows to the exact shape.
@@ -57,4 +58,33 @@ export interface ActionErrorValue<Code extends string = string> {
   message: string
   issues: FieldIssue[]
   errorId?: string
+}
+
+/** The default for `isSecret`: names containing "password", "secret" or "token" are never echoed back. */
+export const isSecretName = (name: string): boolean => /password|secret|token/i.test(name)
+
+function fieldErrorsOf(issues: FieldIssue[]): Record<string, string[]> | undefined {
+  const fieldIssues = issues.filter((issue) => issue.path !== '')
+  if (fieldIssues.length === 0) return undefined
+  const errors: Record<string, string[]> = {}
+  for (const { path, message } of fieldIssues) (errors[path] ??= []).push(message)
+  return errors
+}
+
+/** The form envelope of an error, from either door's answer: field issues by field, the rest as the form's error. */
+export function errorState(
+  error: Pick<ActionErrorValue, 'code' | 'message' | 'issues'>,
+  form: FormData | null,
+  isSecret: (name: string) => boolean = isSecretName,
+): ErrorState {
+  const fieldErrors = fieldErrorsOf(error.issues)
+  const whole = error.issues.filter((issue) => issue.path === '').map((issue) => issue.message)
+  return {
+    status: 'error',
+    code: error.code,
+    ...(fieldErrors ? { fieldErrors } : {}),
+    // An issue about the whole input reads best as the form's error; field issues sit by their fields.
+    formError: whole.length > 0 ? whole.join(' ') : fieldErrors ? 'Please correct the fields marked below.' : error.message,
+    values: form ? echoValues(form, isSecret) : {},
+  }
 }
