@@ -156,7 +156,9 @@ function halfSentRequest(url: string, name: string) {
   const request = http.request(`${url}/api/addUser`, {
     method: 'POST',
     agent: new http.Agent({ keepAlive: true }),
-    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    // 100-continue: Node's server answers "100 Continue" once it has parsed the headers, so the test knows
+    // the request is in the server's hands (a busy machine can take longer than any fixed wait).
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' },
   })
   const answered = new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
     request.on('response', (response) => {
@@ -168,8 +170,9 @@ function halfSentRequest(url: string, name: string) {
     request.on('error', reject)
   })
   answered.catch(() => {})
-  const headersSent = new Promise<void>((resolve) => request.write(body.slice(0, 5), () => resolve()))
-  return { headersSent, finish: () => request.end(body.slice(5)), answered }
+  request.flushHeaders()
+  const received = new Promise<void>((resolve) => request.once('continue', () => request.write(body.slice(0, 5), () => resolve())))
+  return { received, finish: () => request.end(body.slice(5)), answered }
 }
 
 /** A kept-alive connection that answered one request and then sits idle. */
@@ -274,10 +277,10 @@ async function stopUnderLoad(server: Server, signal: NodeJS.Signals, label: stri
   const idle = await idleKeepAliveConnection(server.url)
   await new Promise((resolve) => setTimeout(resolve, LOAD_BEFORE_SIGNAL_MS))
   const inFlight = halfSentRequest(server.url, `${label} in flight`)
-  await inFlight.headersSent
+  await inFlight.received
   const stuck = stuckClient ? halfSentRequest(server.url, `${label} stuck`) : null
-  await stuck?.headersSent
-  await new Promise((resolve) => setTimeout(resolve, 100)) // the server has the headers: the request is in flight
+  await stuck?.received
+  // Both requests are in flight: the server has their headers and part of their bodies.
 
   const signalledAt = Date.now()
   load.signalled()
