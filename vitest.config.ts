@@ -21,7 +21,7 @@ const library = path.resolve('packages/actionroute/src')
 // Tests run the library from source (as the app's tsconfig paths do); `server-only` guards bundles, not Node.
 const alias = [
   { find: /^actionroute$/, replacement: `${library}/index.ts` },
-  { find: /^actionroute\/(client|testing|reference)$/, replacement: `${library}/$1.ts` },
+  { find: /^actionroute\/(client|query|react|testing|reference)$/, replacement: `${library}/$1.ts` },
   { find: /^server-only$/, replacement: path.resolve('test/empty-module.ts') },
 ]
 const webProject = (name: string, env: Record<string, string>): TestProjectInlineConfiguration => ({

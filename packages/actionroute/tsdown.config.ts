@@ -2,7 +2,7 @@ import { defineConfig } from 'tsdown'
 
 // ESM with .d.ts and source maps, one file per entry point; dependencies and peers stay external.
 export default defineConfig({
-  entry: { index: 'src/index.ts', client: 'src/client.ts', testing: 'src/testing.ts', reference: 'src/reference.ts', query: 'src/query.ts' },
+  entry: { index: 'src/index.ts', client: 'src/client.ts', testing: 'src/testing.ts', reference: 'src/reference.ts', query: 'src/query.ts', react: 'src/react.ts' },
   format: 'esm',
   platform: 'node',
   target: 'node20',

@@ -6,7 +6,7 @@ import type { FormLimits } from '../input/form-data'
 import { forbidden, unauthorized, unstable_rethrow } from 'next/navigation'
 import { execute, type ErrorCodesOf, type FieldsOf, type InputOf, type Operation, type OutputOf } from '../core/operation'
 import { unexpected } from '../core/report'
-import { errorState, isSecretName, type ActionErrorValue, type FormState } from './envelope'
+import { defaultMessage, errorState, isSecretName, type ActionErrorValue, type FormState } from './envelope'
 
 /** What a direct action answers: the data, or the error as a plain value with a typed `code`. */
 export type ActionResult<Data, Code extends string = string> = { ok: true; data: Data } | { ok: false; error: ActionErrorValue<Code> }
@@ -38,11 +38,6 @@ export interface FormActionOptions<Data> {
    * The route door answers problem+json whatever this says.
    */
   authInterrupts?: boolean
-}
-
-function defaultMessage(data: unknown): string | undefined {
-  if (typeof data !== 'object' || data === null || !('message' in data)) return undefined
-  return typeof data.message === 'string' ? data.message : undefined
 }
 
 const notAForm = () =>

@@ -88,3 +88,21 @@ export function errorState(
     values: form ? echoValues(form, isSecret) : {},
   }
 }
+
+/** `data.message` when the operation's result has one: the default success message. */
+export function defaultMessage(data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null || !('message' in data)) return undefined
+  return typeof data.message === 'string' ? data.message : undefined
+}
+
+/**
+ * A direct action's result in the form envelope, so one component can show either door's answer:
+ * `resultState(await renameUserDirect(input))`.
+ */
+export function resultState<Data, Code extends string>(
+  result: { ok: true; data: Data } | { ok: false; error: ActionErrorValue<Code> },
+): SuccessState<Data> | ErrorState<Code> {
+  if (!result.ok) return errorState(result.error, null) as ErrorState<Code>
+  const message = defaultMessage(result.data)
+  return { status: 'success', data: result.data, ...(message === undefined ? {} : { message }) }
+}

@@ -55,11 +55,13 @@ export type ClientRequest<Op, Path extends string, Method extends HttpMethod> = 
 /** ClientResult before the table's types are applied. */
 type AnyResult = { ok: true; status: number; data: unknown; response: Response } | { ok: false; status: number; error: ClientProblem; response: Response | undefined }
 
-type PathsWith<Api extends ApiPaths, Method extends HttpMethod> = {
+/** The paths of `Api` that serve `Method`. */
+export type PathsWith<Api extends ApiPaths, Method extends HttpMethod> = {
   [Path in keyof Api & string]: Method extends keyof Api[Path] ? Path : never
 }[keyof Api & string]
 
-type OperationAt<Api extends ApiPaths, Path extends keyof Api, Method extends HttpMethod> = NonNullable<Api[Path][Method]>
+/** The operation that answers `Method` at `Path`. */
+export type OperationAt<Api extends ApiPaths, Path extends keyof Api, Method extends HttpMethod> = NonNullable<Api[Path][Method]>
 
 // The request may be left out only when nothing in it is required.
 type RequestArgs<Request> = object extends Request ? [request?: Request] : [request: Request]

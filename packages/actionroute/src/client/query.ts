@@ -3,7 +3,7 @@
 import type { DataTag, MutationKey, MutationOptions, QueryFunctionContext, QueryKey, QueryObserverOptions } from '@tanstack/query-core'
 import type { ErrorCodesOf, HttpMethod } from '../core/operation'
 import type { ApiPaths } from '../http/router'
-import type { Client, ClientErrorCode, ClientProblem, ClientRequest, ClientResult } from './fetch-client'
+import type { Client, ClientErrorCode, ClientProblem, ClientRequest, ClientResult, OperationAt, PathsWith } from './fetch-client'
 
 /** A problem the API answered (or the client reported), thrown so that TanStack Query sees an error. */
 export class ClientProblemError<Code extends string = string> extends Error {
@@ -28,11 +28,6 @@ export class ClientProblemError<Code extends string = string> extends Error {
 export function isClientProblemError(value: unknown): value is ClientProblemError {
   return value instanceof ClientProblemError
 }
-
-type PathsWith<Api extends ApiPaths, Method extends HttpMethod> = {
-  [Path in keyof Api & string]: Method extends keyof Api[Path] ? Path : never
-}[keyof Api & string]
-type OperationAt<Api extends ApiPaths, Path extends keyof Api, Method extends HttpMethod> = NonNullable<Api[Path][Method]>
 
 type DataOf<Op> = Extract<ClientResult<Op>, { ok: true }>['data']
 type ErrorOf<Op> = ClientProblemError<ErrorCodesOf<Op> & string>
