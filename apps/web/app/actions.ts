@@ -1,11 +1,12 @@
 'use server'
 
-import { formAction } from 'actionroute'
-import { revalidatePath } from 'next/cache'
+import { action, formAction } from 'actionroute'
 import { addUser, deleteUser, renameUser } from '@/server/users/operations'
 
-const refreshList = () => revalidatePath('/')
+// The list refreshes through each operation's `revalidate`, on whichever door it is called.
+export const addUserAction = formAction(addUser)
+export const renameUserAction = formAction(renameUser)
+export const deleteUserAction = formAction(deleteUser)
 
-export const addUserAction = formAction(addUser, { onSuccess: refreshList })
-export const renameUserAction = formAction(renameUser, { onSuccess: refreshList })
-export const deleteUserAction = formAction(deleteUser, { onSuccess: refreshList })
+// Called with a typed input by the rename form once JavaScript runs (it shows the new name at once).
+export const renameUserDirect = action(renameUser)

@@ -1,6 +1,7 @@
 import Link from 'next/link'
 import { ActionPanel } from '@/components/action-panel'
 import { ApiPanel } from '@/components/api-panel'
+import { Directory } from '@/components/directory'
 import { UserList } from '@/components/user-list'
 import { isActionError } from 'actionroute'
 import { listUsers, type UserPage } from '@/server/users/queries'
@@ -26,7 +27,8 @@ function pageHref(q: string | undefined, cursor: string) {
 export default async function Home({ searchParams }: PageProps<'/'>) {
   const params = await searchParams
   const q = first(params.q)?.trim() || undefined
-  const { page, notice } = await pageOf(q, first(params.cursor))
+  const cursor = first(params.cursor)
+  const { page, notice } = await pageOf(q, cursor)
 
   return (
     <main>
@@ -38,34 +40,37 @@ export default async function Home({ searchParams }: PageProps<'/'>) {
         <a href="/api/docs">API reference</a> (OpenAPI at <a href="/api/openapi.json"><code>/api/openapi.json</code></a>).
       </p>
 
-      <div className="panels">
-        <ActionPanel />
-        <ApiPanel />
-      </div>
+      {/* A user added through either panel shows at once on the first, unfiltered page. */}
+      <Directory users={page.users} acceptsNew={!q && !cursor}>
+        <div className="panels">
+          <ActionPanel />
+          <ApiPanel />
+        </div>
 
-      <section className="users" aria-labelledby="users-title">
-        <h2 id="users-title">Users</h2>
-        <form role="search" action="/" className="toolbar">
-          <div className="field">
-            <label htmlFor="search">Search by name</label>
-            <input id="search" name="q" type="search" defaultValue={q} />
-          </div>
-          <button type="submit" className="secondary">
-            Search
-          </button>
-          {q ? (
-            <Link className="button secondary" href="/">
-              Clear
-            </Link>
-          ) : null}
-        </form>
-        {notice ? <p role="alert">{notice}</p> : null}
-        {q && page.users.length === 0 ? <p className="empty">No users match “{q}”.</p> : <UserList users={page.users} />}
-        <nav className="pager" aria-label="Pages">
-          {page.prevCursor ? <Link href={pageHref(q, page.prevCursor)}>← Newer</Link> : <span />}
-          {page.nextCursor ? <Link href={pageHref(q, page.nextCursor)}>Older →</Link> : <span />}
-        </nav>
-      </section>
+        <section className="users" aria-labelledby="users-title">
+          <h2 id="users-title">Users</h2>
+          <form role="search" action="/" className="toolbar">
+            <div className="field">
+              <label htmlFor="search">Search by name</label>
+              <input id="search" name="q" type="search" defaultValue={q} />
+            </div>
+            <button type="submit" className="secondary">
+              Search
+            </button>
+            {q ? (
+              <Link className="button secondary" href="/">
+                Clear
+              </Link>
+            ) : null}
+          </form>
+          {notice ? <p role="alert">{notice}</p> : null}
+          <UserList query={q} />
+          <nav className="pager" aria-label="Pages">
+            {page.prevCursor ? <Link href={pageHref(q, page.prevCursor)}>← Newer</Link> : <span />}
+            {page.nextCursor ? <Link href={pageHref(q, page.nextCursor)}>Older →</Link> : <span />}
+          </nav>
+        </section>
+      </Directory>
     </main>
   )
 }

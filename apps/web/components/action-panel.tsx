@@ -1,14 +1,22 @@
 'use client'
 
 import { idle } from 'actionroute/client'
-import { useActionState } from 'react'
+import { useFormAction } from 'actionroute/react'
 import { addUserAction } from '@/app/actions'
+import { useDirectory } from './directory'
 import { Field } from './field'
 import { useRoundTrip } from './use-round-trip'
 
-/** Adds a user through the Server Action; works without JavaScript too. */
+/**
+ * Adds a user through the Server Action; works without JavaScript too. With JavaScript, the user shows
+ * in the list at once, and a page left open across a deploy sends the form to the API route instead.
+ */
 export function ActionPanel() {
-  const [state, submit, pending] = useActionState(addUserAction, idle)
+  const { showAdding } = useDirectory()
+  const [state, submit, pending] = useFormAction(addUserAction, idle, {
+    route: '/api/addUser',
+    onSubmit: (form) => showAdding({ name: String(form.get('name') ?? ''), email: String(form.get('email') ?? ''), door: 'action' }),
+  })
   const [ms, start] = useRoundTrip(state)
   const values = state.status === 'error' ? state.values : undefined
   return (

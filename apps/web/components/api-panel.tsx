@@ -1,8 +1,10 @@
 'use client'
 
 import { useRouter } from 'next/navigation'
-import { useState, useSyncExternalStore, type FormEvent } from 'react'
+import { useState, useTransition, type FormEvent } from 'react'
+import { useDirectory } from './directory'
 import { Field } from './field'
+import { useHydrated } from './use-hydrated'
 
 interface ApiResult {
   status: number
@@ -15,40 +17,48 @@ interface ProblemBody {
   errors?: { path: string; message: string }[]
 }
 
-const subscribeNothing = () => () => {}
+async function post(payload: object): Promise<ApiResult> {
+  const startedAt = performance.now()
+  const elapsed = () => Math.round(performance.now() - startedAt)
+  try {
+    const response = await fetch('/api/addUser', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(payload),
+    })
+    const body: unknown = await response.json().catch(() => null)
+    return { status: response.status, body, ms: elapsed() }
+  } catch (error) {
+    return { status: 0, body: { detail: `The request failed: ${String(error)}` }, ms: elapsed() }
+  }
+}
 
 /** Adds a user by calling the API route with fetch, and shows exactly what came back. */
 export function ApiPanel() {
   const router = useRouter()
-  const hydrated = useSyncExternalStore(subscribeNothing, () => true, () => false)
-  const [pending, setPending] = useState(false)
+  const { showAdding } = useDirectory()
+  const hydrated = useHydrated()
+  const [pending, startTransition] = useTransition()
   const [result, setResult] = useState<ApiResult | null>(null)
 
-  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault()
     const form = event.currentTarget
     const fields = new FormData(form)
+    const name = String(fields.get('name') ?? '')
     const email = String(fields.get('email') ?? '')
-    const payload = { name: String(fields.get('name') ?? ''), ...(email.trim() ? { email } : {}) }
-    setPending(true)
-    const startedAt = performance.now()
-    try {
-      const response = await fetch('/api/addUser', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(payload),
+    // One transition from submit to the refreshed list: the new user shows at once and gives way to the saved row.
+    startTransition(async () => {
+      showAdding({ name, email, door: 'route' })
+      const answer = await post({ name, ...(email.trim() ? { email } : {}) })
+      startTransition(() => {
+        setResult(answer)
+        if (answer.status >= 200 && answer.status < 300) {
+          form.reset()
+          router.refresh()
+        }
       })
-      const body: unknown = await response.json().catch(() => null)
-      setResult({ status: response.status, body, ms: Math.round(performance.now() - startedAt) })
-      if (response.ok) {
-        form.reset()
-        router.refresh()
-      }
-    } catch (error) {
-      setResult({ status: 0, body: { detail: `The request failed: ${String(error)}` }, ms: Math.round(performance.now() - startedAt) })
-    } finally {
-      setPending(false)
-    }
+    })
   }
 
   const ok = result !== null && result.status >= 200 && result.status < 300

@@ -1,12 +1,12 @@
 'use client'
 
 import { idle } from 'actionroute/client'
-import { useActionState } from 'react'
+import { useFormAction } from 'actionroute/react'
 import { deleteUserAction } from '@/app/actions'
 
 /** The confirmation step of deleting a user: shown when the row's "Delete" is opened. */
 export function DeleteForm({ id, name }: { id: string; name: string }) {
-  const [state, submit, pending] = useActionState(deleteUserAction, idle)
+  const [state, submit, pending] = useFormAction(deleteUserAction, idle, { route: { path: '/api/users/{id}', method: 'DELETE' } })
   return (
     <form action={submit} aria-label={`Delete ${name}`}>
       <input type="hidden" name="id" value={id} />

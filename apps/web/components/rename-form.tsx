@@ -1,19 +1,29 @@
 'use client'
 
-import { idle } from 'actionroute/client'
+import { idle, resultState } from 'actionroute/client'
+import type { UseActionFor } from 'actionroute/react'
 import { useActionState } from 'react'
-import { renameUserAction } from '@/app/actions'
+import { renameUserAction, type renameUserDirect } from '@/app/actions'
 import { Field } from './field'
+import { useHydrated } from './use-hydrated'
 
-export function RenameForm({ id, name }: { id: string; name: string }) {
-  const [state, submit, pending] = useActionState(renameUserAction, idle)
+/**
+ * Renames a user. Without JavaScript the form posts to the form action; with it, `rename` (the row's
+ * optimistic direct action) runs, so the row shows the new name at once and takes it back if refused.
+ */
+export function RenameForm({ id, name, rename }: { id: string; name: string; rename: UseActionFor<typeof renameUserDirect> }) {
+  const [posted, submit, posting] = useActionState(renameUserAction, idle)
+  const hydrated = useHydrated()
+  const state = hydrated && rename.result ? resultState(rename.result) : posted
+  const pending = posting || rename.isPending
+  const send = (form: FormData) => rename.execute({ id, name: String(form.get('name') ?? '') })
   return (
-    <form action={submit} aria-label={`Rename ${name}`} noValidate>
+    <form action={hydrated ? send : submit} aria-label={`Rename ${name}`} noValidate>
       <input type="hidden" name="id" value={id} />
       <Field
         name="name"
         label={`New name for ${name}`}
-        defaultValue={state.status === 'error' ? state.values?.name : name}
+        defaultValue={state.status === 'error' ? (state.values?.name ?? rename.input?.name) : name}
         errors={state.fieldErrors?.name}
       />
       <button type="submit" disabled={pending}>

@@ -10,6 +10,16 @@ export const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/nex
 /** The e2e build lives here (relative to appDir), so the developer's `.next` is never touched. */
 export const DIST_DIR = '.next-e2e'
 
+/**
+ * A second build of the same code with another Server Actions encryption key, as the next deploy would
+ * be: its action ids differ from the first build's (e2e/deploy-skew.test.ts).
+ */
+export const NEXT_DEPLOY = {
+  distDir: '.next-e2e-next',
+  // 32 bytes, base64: fixed, so a test run is reproducible; the first build's key is random.
+  env: { NEXT_DIST_DIR: '.next-e2e-next', NEXT_SERVER_ACTIONS_ENCRYPTION_KEY: 'ZGVwbG95LXNrZXctdGVzdC1rZXktMzItYnl0ZXMhISE=' },
+}
+
 /** The environment for `next build` / `next start`: the e2e dist dir, PGlite (never DATABASE_URL), no telemetry. */
 export function nextEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   // Vitest marks its processes (VITEST*, TEST, NODE_ENV=test): the app under test must not think it runs in a test runner.

@@ -19,6 +19,8 @@ import {
 
 const doorName = (ctx: Context) => (ctx.door === 'action' ? 'server action' : 'API route')
 const shared = { tags: ['users'], use: [logRequests] } as const
+// Every write changes the home page's list: the action door re-renders it in the same response.
+const writes = { ...shared, revalidate: { paths: ['/'] } } as const
 
 async function found(id: string, user: Promise<User | null>): Promise<User> {
   const result = await user
@@ -27,7 +29,7 @@ async function found(id: string, user: Promise<User | null>): Promise<User> {
 }
 
 export const addUser = operation({
-  ...shared,
+  ...writes,
   name: 'addUser',
   summary: 'Add a user',
   input: newUserInput,
@@ -66,7 +68,7 @@ async function update(input: UpdateUserInput) {
 }
 
 export const updateUser = operation({
-  ...shared,
+  ...writes,
   name: 'updateUser',
   summary: 'Change a user’s name, email, or both',
   description: '`email: null` removes the email.',
@@ -78,7 +80,7 @@ export const updateUser = operation({
 
 /** The rename form: like updateUser, but the name is required, so a blank one is reported on its field. */
 export const renameUser = operation({
-  ...shared,
+  ...writes,
   name: 'renameUser',
   summary: 'Rename a user',
   input: renameUserInput,
@@ -88,7 +90,7 @@ export const renameUser = operation({
 })
 
 export const deleteUser = operation({
-  ...shared,
+  ...writes,
   name: 'deleteUser',
   summary: 'Delete a user',
   input: userIdInput,
