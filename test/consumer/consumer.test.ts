@@ -91,6 +91,63 @@ function freePort(): Promise<number> {
   })
 }
 
+const FIRST_BUILD = { NEXT_DIST_DIR: '.next' }
+/** The second build of the app ("the next deploy"): its dist dir, and a fixed key where the first build's is random. */
+const NEXT_DEPLOY = { NEXT_DIST_DIR: '.next-next', NEXT_SERVER_ACTIONS_ENCRYPTION_KEY: 'Ar+fw6Dokt4l8B5kHCapKqGwMGJ2bsLHjkOTfZfxyvo=' }
+
+interface Server {
+  url: string
+  /** How long it took to answer GET / with 200. */
+  ms: number
+  /** SIGTERM, then SIGKILL after 10 s; resolves once it is gone. Does nothing if it already is. */
+  stop(): Promise<void>
+}
+
+/**
+ * `next start` of the app's build (the one in `env.NEXT_DIST_DIR`, .next by default), ready once it answers
+ * GET / with 200. On a free port, tried again on another if that one was taken meanwhile; or on `port`.
+ */
+async function startServer(options: { port?: number; env?: Record<string, string> } = {}): Promise<Server> {
+  const startedAt = Date.now()
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort())
+    let output = ''
+    const child = spawn(process.execPath, [nextBin, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
+      cwd: appDir,
+      env: appEnv({ NODE_ENV: 'production', ...options.env }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    children.add(child)
+    let exited = false
+    const closed = new Promise<void>((resolve) => child.on('close', () => ((exited = true), children.delete(child), resolve())))
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    const url = `http://127.0.0.1:${port}`
+    const deadline = Date.now() + MINUTE
+    while (!exited && Date.now() < deadline) {
+      const status = await fetch(`${url}/`, { signal: AbortSignal.timeout(5_000) }).then(
+        async (response) => (await response.arrayBuffer(), response.status),
+        () => 0,
+      )
+      if (status === 200) {
+        const stop = async () => {
+          if (exited) return
+          child.kill('SIGTERM')
+          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+          await closed
+          clearTimeout(timer)
+        }
+        return { url, ms: Date.now() - startedAt, stop }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    child.kill('SIGKILL')
+    if (!(exited && options.port === undefined && attempt < 3 && output.includes('EADDRINUSE'))) {
+      throw new Error(`next start (${JSON.stringify(options.env ?? {})}, port ${port}) did not answer GET / with 200 within a minute. Its output:\n${output}`)
+    }
+  }
+}
+
 interface PackedFile {
   path: string
   size: number
@@ -105,8 +162,9 @@ interface Packed {
 let tempDir = ''
 let appDir = ''
 let baseUrl = ''
-let server: ChildProcess | undefined
-let serverOutput = ''
+let nextBin = ''
+/** The server answering at baseUrl: the first build's, then the second's once the deploy test ran. */
+let server: Server | undefined
 let browser: Browser | undefined
 let packed: Packed
 const suiteStartedAt = Date.now()
@@ -160,45 +218,27 @@ beforeAll(async () => {
   expect(realpathSync(installed).startsWith(realpathSync(appDir))).toBe(true)
   expect(JSON.parse(readFileSync(path.join(appDir, 'package.json'), 'utf8')).dependencies.actionroute).toMatch(/^file:.*\.tgz$/)
 
-  // 3. next build (which also type-checks the fixture against the package's .d.ts), then next start.
-  const nextBin = path.join(appDir, 'node_modules/next/dist/bin/next')
-  await step('next build', process.execPath, [nextBin, 'build'], { cwd: appDir, env: appEnv({ NODE_ENV: 'production' }), timeoutMs: 8 * MINUTE })
+  // 3. next build (which also type-checks the fixture against the package's .d.ts).
+  nextBin = path.join(appDir, 'node_modules/next/dist/bin/next')
+  const build = (name: string, env: Record<string, string>) =>
+    step(name, process.execPath, [nextBin, 'build'], { cwd: appDir, env: appEnv({ NODE_ENV: 'production', ...env }), timeoutMs: 8 * MINUTE })
+  await build('next build', FIRST_BUILD)
 
-  const startedAt = Date.now()
-  for (let attempt = 1; !baseUrl; attempt++) {
-    const port = await freePort()
-    serverOutput = ''
-    const child = spawn(process.execPath, [nextBin, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
-      cwd: appDir,
-      env: appEnv({ NODE_ENV: 'production' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    children.add(child)
-    server = child
-    let exited = false
-    child.on('close', () => ((exited = true), children.delete(child)))
-    child.stdout.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()))
-    const deadline = Date.now() + MINUTE
-    while (!exited && Date.now() < deadline) {
-      const status = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5_000) }).then(
-        async (response) => (await response.arrayBuffer(), response.status),
-        () => 0,
-      )
-      if (status === 200) {
-        baseUrl = `http://127.0.0.1:${port}`
-        break
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-    if (baseUrl) break
-    child.kill('SIGKILL')
-    if (!(exited && attempt < 3 && serverOutput.includes('EADDRINUSE'))) {
-      throw new Error(`next start did not answer GET / with 200 within a minute. Its output:\n${serverOutput}`)
-    }
-  }
-  timings.start = Date.now() - startedAt
-  log(`next start took ${seconds(timings.start)} (${baseUrl})`)
+  // 4. The same app built again as the next deploy: into another dist dir, with a fixed encryption key where the
+  // first build's is random. So its action ids differ, and a page from the first build sends ids it does not know.
+  await build('next build (next deploy)', NEXT_DEPLOY)
+  const actionIds = (distDir: string) =>
+    Object.keys((JSON.parse(readFileSync(path.join(appDir, distDir, 'server/server-reference-manifest.json'), 'utf8')) as { node: object }).node)
+  const [firstIds, nextIds] = [actionIds(FIRST_BUILD.NEXT_DIST_DIR), actionIds(NEXT_DEPLOY.NEXT_DIST_DIR)]
+  expect(firstIds).not.toEqual([])
+  expect(nextIds).toHaveLength(firstIds.length)
+  expect(nextIds.filter((id) => firstIds.includes(id)), 'action ids the two builds share').toEqual([])
+
+  // 5. next start of the first build; the last test replaces it with the second on the same port.
+  server = await startServer({ env: FIRST_BUILD })
+  baseUrl = server.url
+  timings.start = server.ms
+  log(`next start took ${seconds(server.ms)} (${baseUrl})`)
   browser = await launchBrowser()
   testsStartedAt = Date.now()
 }, 25 * MINUTE)
@@ -206,13 +246,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (testsStartedAt) timings.tests = Date.now() - testsStartedAt
   await browser?.close()
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const closed = new Promise((resolve) => server!.once('close', resolve))
-    server.kill('SIGTERM')
-    const timer = setTimeout(() => server?.kill('SIGKILL'), 10_000)
-    await closed
-    clearTimeout(timer)
-  }
+  await server?.stop()
   if (tempDir && process.env.CONSUMER_KEEP !== '1') rmSync(tempDir, { recursive: true, force: true })
   else if (tempDir) log(`kept ${tempDir}`)
   log(`timings: ${Object.entries(timings).map(([name, ms]) => `${name} ${seconds(ms)}`).join(', ')}; whole suite ${seconds(Date.now() - suiteStartedAt)}`)
@@ -363,7 +397,7 @@ const form = (page: Page) => ({
   error: (field: string) => page.locator(`#${field}-error`),
 })
 
-describe('formAction(subscribe) with useActionState and idle', () => {
+describe('formAction(subscribe) with useFormAction (from actionroute/react) and idle', () => {
   it('with JavaScript: submits in place, then shows a field error and keeps what was typed', async () => {
     const { page, errors, close } = await openPage(true)
     const f = form(page)
@@ -402,6 +436,64 @@ describe('formAction(subscribe) with useActionState and idle', () => {
     expect(await f.error('name').textContent()).toBe('Use at least 2 characters')
     expect(await f.name.inputValue()).toBe('A')
     expect(await f.email.inputValue()).toBe('a@example.com')
+    await close()
+  })
+})
+
+// ---- A deploy while the page is open: useFormAction without a route -------------------------------
+// Last in the file: it replaces the server at baseUrl with the second build (the same app, so a test
+// after it would still pass, but against that build).
+
+const STALE_PAGE = 'This page was updated while it was open, so it was reloaded. Your input is kept: please send it again.'
+
+/** Hydrated, and a moment more for the re-render that reads kept input (a useSyncExternalStore snapshot). */
+async function settled(page: Page) {
+  await page.waitForFunction(() => Object.keys(document.querySelector('form') ?? {}).some((key) => key.startsWith('__reactProps')))
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 500))))
+}
+
+describe('useFormAction without a route, across a deploy', () => {
+  it('with JavaScript: the new build does not know the action, so the page reloads into it with the input kept; sent again, it works', async () => {
+    const { page, errors, close } = await openPage(true)
+    const f = form(page)
+    await page.evaluate(() => ((window as unknown as { firstDocument: boolean }).firstDocument = true))
+    await f.name.fill('Ada Lovelace')
+    await f.email.fill('ada@example.com')
+
+    // The deploy: the first build's server goes, and the second build (other action ids) answers at the same URL.
+    await server!.stop()
+    server = await startServer({ port: Number(new URL(baseUrl).port), env: NEXT_DEPLOY })
+    timings['start (next deploy)'] = server.ms
+    expect(server.url).toBe(baseUrl)
+
+    const [unknown] = await Promise.all([
+      page.waitForResponse((response) => response.request().method() === 'POST'),
+      page.waitForEvent('load'),
+      f.submit.click(),
+    ])
+    // Next's answer to an action id it does not know (so the hook reloads), then a new document: the second build's page.
+    expect([unknown.status(), await unknown.headerValue('x-nextjs-action-not-found')]).toEqual([409, '1'])
+    expect(await page.evaluate(() => (window as unknown as { firstDocument?: boolean }).firstDocument)).toBeUndefined()
+    await expect.poll(() => f.status.textContent(), { timeout: 10_000 }).toBe(STALE_PAGE)
+    // Put back by React as the fields' defaults from state.values (not by the browser restoring form state on reload).
+    expect(await f.name.inputValue()).toBe('Ada Lovelace')
+    expect(await f.email.inputValue()).toBe('ada@example.com')
+    expect(await f.name.evaluate((input: HTMLInputElement) => input.defaultValue)).toBe('Ada Lovelace')
+    expect(await f.email.evaluate((input: HTMLInputElement) => input.defaultValue)).toBe('ada@example.com')
+    // Taken out of sessionStorage as it was read.
+    expect(await page.evaluate(() => sessionStorage.getItem('actionroute:restore'))).toBeNull()
+
+    // Sent again from the second build's page, the action is known and runs.
+    await f.submit.click()
+    await expect.poll(() => f.status.textContent(), { timeout: 10_000 }).toBe('Subscribed Ada Lovelace <ada@example.com>')
+
+    // The kept input was for one load only: a plain reload does not bring it back.
+    await page.reload()
+    await settled(page)
+    expect(await f.status.textContent()).toBe('')
+    expect(await f.name.inputValue()).toBe('')
+    expect(await f.email.inputValue()).toBe('')
+    expect(errors).toEqual([])
     await close()
   })
 })

@@ -1,12 +1,17 @@
 'use client'
 
 import { idle } from 'actionroute/client'
-import { useActionState } from 'react'
+import { useFormAction } from 'actionroute/react'
 import { subscribeAction } from './actions'
 
-/** A Server Action form: works before (or without) JavaScript, and keeps what was typed after an error. */
+/**
+ * A Server Action form: works before (or without) JavaScript, and keeps what was typed after an error.
+ * Deliberately no `route`: when a deploy has made the action unknown to the server, this form shows
+ * useFormAction's other way out (reload into the new build, with the input kept), which the consumer
+ * test proves from the packed package.
+ */
 export function SubscribeForm() {
-  const [state, submit, pending] = useActionState(subscribeAction, idle)
+  const [state, submit, pending] = useFormAction(subscribeAction, idle, { name: 'subscribe' })
   return (
     <form action={submit} aria-label="Subscribe" noValidate>
       <label htmlFor="name">Name</label>
