@@ -3,26 +3,50 @@ import { createRequire } from 'node:module'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requestJson, type ApiUser } from './api'
 import { appDir } from './paths'
+import { freshPostgresDatabase, postgresRequired, testDatabaseUrl, warnIfNoPostgres } from './postgres'
 import { startServer, type Server } from './server'
 
-// `npm run seed`: actionroute's typed client against the running production build, over real HTTP.
+// `npm run seed`: actionroute's typed client against the running production build, over real HTTP, on
+// PGlite and on PostgreSQL.
 
-let server: Server
-beforeAll(async () => {
-  server = await startServer()
-})
-afterAll(() => server?.stop())
+warnIfNoPostgres('npm run seed on PostgreSQL')
 
 const tsx = createRequire(import.meta.url).resolve('tsx/cli')
-function seed(count: number, url = server.url) {
+function seed(count: number, url: string) {
   const run = spawnSync(process.execPath, [tsx, 'scripts/seed.ts'], { cwd: appDir, env: { ...process.env, SEED_URL: url, SEED_COUNT: String(count) }, encoding: 'utf8' })
   return { status: run.status, output: `${run.stdout}${run.stderr}` }
 }
-const stored = async () => (await requestJson<{ users: ApiUser[] }>(`${server.url}/api/users?limit=100`)).body.users
 
-describe('npm run seed', () => {
-  it('adds the demo users through the typed client and reports what it did', async () => {
-    const first = seed(30)
+const databases = [
+  { name: 'PGlite', skip: false, env: async () => ({ env: {}, drop: async () => {} }) },
+  {
+    name: 'PostgreSQL',
+    skip: !testDatabaseUrl && !postgresRequired,
+    env: async () => {
+      if (!testDatabaseUrl) throw new Error('REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set.')
+      const database = await freshPostgresDatabase('seed')
+      return { env: { DATABASE_URL: database.url }, drop: database.drop }
+    },
+  },
+]
+
+describe.each(databases)('npm run seed on $name', ({ skip, env }) => {
+  let server: Server
+  let drop = async () => {}
+  beforeAll(async () => {
+    if (skip) return
+    const database = await env()
+    drop = database.drop
+    server = await startServer({ env: database.env })
+  })
+  afterAll(async () => {
+    await server?.stop()
+    await drop()
+  })
+  const stored = async () => (await requestJson<{ users: ApiUser[] }>(`${server.url}/api/users?limit=100`)).body.users
+
+  it.skipIf(skip)('adds the demo users through the typed client and reports what it did', async () => {
+    const first = seed(30, server.url)
     expect(first.status).toBe(0)
     expect(first.output).toMatch(/: 30 added, 0 already there \(email taken\), 0 failed\./)
     const users = await stored()
@@ -30,13 +54,15 @@ describe('npm run seed', () => {
     expect(users.every((user) => user.door === 'route')).toBe(true)
   })
 
-  it('is safe to run again: taken emails are counted, nothing is added twice', async () => {
-    const again = seed(30)
+  it.skipIf(skip)('is safe to run again: taken emails are counted, nothing is added twice', async () => {
+    const again = seed(30, server.url)
     expect(again.status).toBe(0)
     expect(again.output).toMatch(/: 0 added, 30 already there \(email taken\), 0 failed\./)
     expect(await stored()).toHaveLength(30)
   })
+})
 
+describe('npm run seed', () => {
   it('says what to do when the app is not running', () => {
     const down = seed(1, 'http://127.0.0.1:9')
     expect(down.status).toBe(1)

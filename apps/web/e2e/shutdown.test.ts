@@ -6,6 +6,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { appDir, nextEnv } from './paths'
+import { freshPostgresDatabase, postgresRequired, testDatabaseUrl, warnIfNoPostgres } from './postgres'
 import { freePort, makeDataDir, startServer, type Server } from './server'
 
 // Stopping the server the way a supervisor does (docker stop, systemd, Kubernetes: SIGTERM to the
@@ -20,13 +21,7 @@ const LOAD_BEFORE_SIGNAL_MS = 2_000
 const CONNECTIONS = 24
 const LOCK_FILE = 'userdirectory.lock'
 
-const testDatabaseUrl = process.env.TEST_DATABASE_URL
-const postgresRequired = process.env.REQUIRE_POSTGRES === '1'
-if (!testDatabaseUrl) {
-  console.warn(
-    `SKIPPING the PostgreSQL shutdown test: TEST_DATABASE_URL is not set${postgresRequired ? ' (and REQUIRE_POSTGRES=1: it fails instead)' : ''}.`,
-  )
-}
+warnIfNoPostgres('the PostgreSQL shutdown test')
 
 const started: Server[] = []
 afterAll(async () => {
@@ -223,28 +218,6 @@ async function idsInPostgres(databaseUrl: string): Promise<Set<string>> {
   }
 }
 
-/** A database of its own on TEST_DATABASE_URL's server, dropped by the returned function. */
-async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `userdirectory_shutdown_${process.pid}_${Date.now()}`
-  const admin = new pg.Client({ connectionString: testDatabaseUrl })
-  await admin.connect()
-  await admin.query(`create database "${name}"`)
-  await admin.end()
-  const url = new URL(testDatabaseUrl!)
-  url.pathname = `/${name}`
-  return {
-    url: url.href,
-    drop: async () => {
-      const client = new pg.Client({ connectionString: testDatabaseUrl })
-      await client.connect()
-      try {
-        await client.query(`drop database if exists "${name}" with (force)`)
-      } finally {
-        await client.end()
-      }
-    },
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -352,7 +325,7 @@ describe('stopping npm start under keep-alive load', () => {
 
   it.skipIf(!testDatabaseUrl && !postgresRequired)('PostgreSQL (DATABASE_URL), SIGTERM: the whole tree exits within the bound, every acknowledged write is in PostgreSQL', async () => {
     if (!testDatabaseUrl) throw new Error('REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set.')
-    const database = await freshPostgresDatabase()
+    const database = await freshPostgresDatabase('shutdown')
     try {
       const server = await start({ env: { DATABASE_URL: database.url } })
       const { acked, output } = await stopUnderLoad(server, 'SIGTERM', 'PostgreSQL SIGTERM')
