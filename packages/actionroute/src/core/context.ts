@@ -14,12 +14,19 @@ export interface RequestContext {
   ip: string | undefined
   /** The incoming Request, for Route Handlers only. */
   request?: Request
+  /** Where the door reads the response headers middleware set; a fresh, unread set when absent. */
+  responseHeaders?: Headers
 }
 
 /** What every handler and middleware sees, whatever the door. */
 export interface Context extends RequestContext {
   /** The name of the operation being run. */
   operation: string
+  /**
+   * Headers for the response, success or error (`RateLimit`, `Idempotency-Key` replays…). The route
+   * door sends them; the action door has no response of its own to put them on.
+   */
+  responseHeaders: Headers
 }
 
 export function clientIp(headers: Headers): string | undefined {

@@ -77,3 +77,47 @@ describe('middleware', () => {
     log.mockRestore()
   })
 })
+
+describe('middleware on the route door', () => {
+  const stamped = operation({
+    name: 'stamped',
+    input: z.object({ n: z.number() }),
+    use: [
+      middleware(async (ctx, next) => {
+        ctx.responseHeaders.set('x-stamp', 'yes')
+        if (ctx.headers.get('authorization') !== 'ok') throw new ActionError('UNAUTHORIZED', 'Sign in first.')
+        return next()
+      }),
+    ],
+    handler: ({ n }) => ({ n }),
+  })
+  const call = (authorization: string, body: BodyInit) =>
+    route(stamped)(
+      new Request('http://test/', { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body, duplex: 'half' } as RequestInit),
+      { params: Promise.resolve({}) },
+    )
+
+  it('refuses before the body is read: a refused call costs no body read', async () => {
+    let pulled = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++
+        controller.enqueue(new TextEncoder().encode('{"n":1}'))
+        controller.close()
+      },
+    }, { highWaterMark: 0 }) // pulled only when someone reads
+    const refused = await call('nope', body)
+    expect(refused.status).toBe(401)
+    expect(pulled).toBe(0)
+    // The same body is read once the call is let through.
+    const pulledBefore = pulled
+    const admitted = await call('ok', new ReadableStream<Uint8Array>({ pull: (c) => (pulled++, c.enqueue(new TextEncoder().encode('{"n":1}')), c.close()) }, { highWaterMark: 0 }))
+    expect([admitted.status, pulled - pulledBefore]).toEqual([200, 1])
+  })
+
+  it('sends the headers middleware set, on success and on error', async () => {
+    const [ok, refused] = [await call('ok', '{"n":1}'), await call('nope', '{"n":1}')]
+    expect([ok.status, ok.headers.get('x-stamp'), await ok.json()]).toEqual([200, 'yes', { n: 1 }])
+    expect([refused.status, refused.headers.get('x-stamp'), refused.headers.get('content-type')]).toEqual([401, 'yes', 'application/problem+json'])
+  })
+})

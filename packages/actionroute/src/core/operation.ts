@@ -74,8 +74,16 @@ export function operation<
 
 const checkOutputs = process.env.NODE_ENV !== 'production'
 
+/**
+ * An input read only when the call gets past middleware: the route door's body, so a call that auth
+ * or a rate limit refuses costs no body read. Reading it can fail like validation does (400, 413, 415).
+ */
+export class DeferredInput {
+  constructor(readonly read: () => Promise<unknown>) {}
+}
+
 async function run<Output>(op: Operation<StandardSchemaV1, Output>, raw: unknown, ctx: Context): Promise<Outcome<Output>> {
-  const input = await validate(op.input, raw)
+  const input = await validate(op.input, raw instanceof DeferredInput ? await raw.read() : raw)
   const data = await op.handler(input, ctx)
   if (checkOutputs && op.output) await checkOutput(op, data)
   return { ok: true, data }
@@ -101,7 +109,7 @@ export async function execute<Schema extends StandardSchemaV1, Output>(
   raw: unknown,
   request: RequestContext,
 ): Promise<Outcome<Output>> {
-  const ctx: Context = { ...request, operation: op.name }
+  const ctx: Context = { ...request, operation: op.name, responseHeaders: request.responseHeaders ?? new Headers() }
   const guard = async (step: () => Promise<Outcome<unknown>>): Promise<Outcome<unknown>> => {
     try {
       return await step()

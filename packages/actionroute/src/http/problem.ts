@@ -40,9 +40,10 @@ export function toProblem(error: ActionError): Problem {
   return problem
 }
 
-export function problemResponse(error: ActionError): Response {
-  return new Response(JSON.stringify(toProblem(error)), {
-    status: error.status,
-    headers: { ...error.headers, 'content-type': PROBLEM_CONTENT_TYPE },
-  })
+/** The problem as a Response: the error's status and headers, laid over `headers` (those middleware set). */
+export function problemResponse(error: ActionError, headers?: Headers): Response {
+  const all = new Headers(headers)
+  for (const [name, value] of Object.entries(error.headers)) all.set(name, value)
+  all.set('content-type', PROBLEM_CONTENT_TYPE)
+  return new Response(JSON.stringify(toProblem(error)), { status: error.status, headers: all })
 }

@@ -3,8 +3,7 @@ import { DEFAULT_BODY_LIMIT, readBody } from './body'
 import { clientIp, parseCookieHeader, type RequestContext } from '../core/context'
 import { ActionError } from '../core/errors'
 import { formInput } from '../input/coerce'
-import { execute, type HttpMethod, type Operation } from '../core/operation'
-import { unexpected } from '../core/report'
+import { DeferredInput, execute, type HttpMethod, type Operation } from '../core/operation'
 import { problemResponse } from './problem'
 import { crossSiteRefused, isCrossSiteForm, originCheck } from './csrf'
 import { parseUrlEncoded, type FormLimits } from '../input/form-data'
@@ -75,17 +74,12 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
   const isAllowedOrigin = originCheck(options.allowedOrigins)
   return async function handle(request, context) {
     if (isCrossSiteForm(request, isAllowedOrigin)) return problemResponse(crossSiteRefused())
-    const ctx = contextOf(request)
-    let raw: unknown
-    try {
-      raw = await inputOf(op, request, context, options)
-    } catch (error) {
-      // A body that fails to stream is as unexpected as a failing handler: logged with an id, answered with it.
-      return problemResponse(error instanceof ActionError ? error : unexpected(error, { operation: op.name, door: 'route' }))
-    }
-    const outcome = await execute(op, raw, ctx)
-    if (!outcome.ok) return problemResponse(outcome.error)
     const headers = new Headers()
+    const ctx = { ...contextOf(request), responseHeaders: headers }
+    // Middleware runs before the body is read: a call it refuses costs no body read. A body that fails
+    // to stream is as unexpected as a failing handler: logged with an id, answered with it.
+    const outcome = await execute(op, new DeferredInput(() => inputOf(op, request, context, options)), ctx)
+    if (!outcome.ok) return problemResponse(outcome.error, headers)
     const location = op.http?.location?.(outcome.data)
     if (location) headers.set('location', location)
     if (status === 204) return new Response(null, { status, headers })
