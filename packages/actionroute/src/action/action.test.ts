@@ -1,7 +1,7 @@
 import { redirect } from 'next/navigation'
-import { describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { ActionError, action, formAction, idle, operation, route } from '../index'
+import { ActionError, action, formAction, idle, operation, route, trustProxy } from '../index'
 import { withActionContext } from '../testing'
 
 const signUp = operation({
@@ -22,7 +22,10 @@ const form = (fields: Record<string, string>) => {
   for (const [name, value] of Object.entries(fields)) data.append(name, value)
   return data
 }
+// Two proxies in front (a CDN, then a load balancer), each appending the address it saw.
 const inRequest = <T,>(fn: () => Promise<T>) => withActionContext({ headers: { 'x-forwarded-for': '198.51.100.1, 10.0.0.1' } }, fn)
+beforeAll(() => trustProxy({ hops: 2 }))
+afterAll(() => trustProxy(undefined))
 
 describe('formAction()', () => {
   const submit = formAction(signUp)

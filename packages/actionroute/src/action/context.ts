@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { cookies, headers } from 'next/headers'
-import { clientIp, type RequestContext } from '../core/context'
+import { clientIp } from '../core/client-address'
+import type { RequestContext } from '../core/context'
 
 /** Set only by `withActionContext` (testing): a context to use instead of Next's request scope. */
 export const contextOverride = new AsyncLocalStorage<RequestContext>()

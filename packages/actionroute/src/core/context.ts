@@ -10,7 +10,7 @@ export interface RequestContext {
   door: Door
   headers: Headers
   cookies: CookieReader
-  /** The client address from `x-forwarded-for` / `x-real-ip`, if a proxy set one. */
+  /** The client's address, from the headers `trustProxy()` says a proxy of yours sets; undefined until then. */
   ip: string | undefined
   /** The incoming Request, for Route Handlers only. */
   request?: Request
@@ -29,10 +29,6 @@ export interface Context extends RequestContext {
   responseHeaders: Headers
 }
 
-export function clientIp(headers: Headers): string | undefined {
-  const forwarded = headers.get('x-forwarded-for')?.split(',')[0]?.trim()
-  return forwarded || headers.get('x-real-ip') || undefined
-}
 
 /** Reads cookies from a `Cookie` header, parsing it only when a cookie is first asked for. */
 export function parseCookieHeader(header: string | null): CookieReader {

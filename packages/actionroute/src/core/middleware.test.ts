@@ -1,6 +1,6 @@
-import { describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { ActionError, action, middleware, operation, route, type Context } from '../index'
+import { ActionError, action, middleware, operation, route, trustProxy, type Context } from '../index'
 import { withActionContext } from '../testing'
 
 // One middleware, written once, on both doors: it sees the same context and can add to it or refuse.
@@ -34,13 +34,17 @@ const viaAction = (headers: Record<string, string>, body: { greeting: string }) 
   withActionContext({ headers }, () => action(whoAmI)(body))
 
 describe('middleware', () => {
+  // One proxy in front, which appends the address it saw: the one entry in these requests.
+  beforeAll(() => trustProxy({ hops: 1 }))
+  afterAll(() => trustProxy(undefined))
+
   it('adds to the context for the handler, and wraps the outcome, on both doors', async () => {
     seen.length = 0
     expect(await viaRoute({ authorization: 'Bearer ada', 'x-forwarded-for': '192.0.2.1' }, { greeting: 'Hello' })).toEqual({
       status: 200,
       body: { text: 'Hello, Ada', timed: true },
     })
-    expect(await viaAction({ cookie: 'session=ada', 'x-real-ip': '192.0.2.2' }, { greeting: 'Hi' })).toEqual({
+    expect(await viaAction({ cookie: 'session=ada', 'x-forwarded-for': '192.0.2.2' }, { greeting: 'Hi' })).toEqual({
       ok: true,
       data: { text: 'Hi, Ada', timed: true },
     })
@@ -79,18 +83,12 @@ describe('middleware', () => {
 })
 
 describe('middleware on the route door', () => {
-  const stamped = operation({
-    name: 'stamped',
-    input: z.object({ n: z.number() }),
-    use: [
-      middleware(async (ctx, next) => {
-        ctx.responseHeaders.set('x-stamp', 'yes')
-        if (ctx.headers.get('authorization') !== 'ok') throw new ActionError('UNAUTHORIZED', 'Sign in first.')
-        return next()
-      }),
-    ],
-    handler: ({ n }) => ({ n }),
+  const stamp = middleware(async (ctx, next) => {
+    ctx.responseHeaders.set('x-stamp', 'yes')
+    if (ctx.headers.get('authorization') !== 'ok') throw new ActionError('UNAUTHORIZED', 'Sign in first.')
+    return next()
   })
+  const stamped = operation({ name: 'stamped', input: z.object({ n: z.number() }), use: [stamp], handler: ({ n }) => ({ n }) })
   const call = (authorization: string, body: BodyInit) =>
     route(stamped)(
       new Request('http://test/', { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body, duplex: 'half' } as RequestInit),

@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { DEFAULT_BODY_LIMIT, readBody } from './body'
-import { clientIp, parseCookieHeader, type RequestContext } from '../core/context'
+import { clientIp } from '../core/client-address'
+import { parseCookieHeader, type RequestContext } from '../core/context'
 import { ActionError } from '../core/errors'
 import { formInput } from '../input/coerce'
 import { DeferredInput, execute, type HttpMethod, type Operation } from '../core/operation'

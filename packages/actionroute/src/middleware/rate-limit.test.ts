@@ -1,0 +1,124 @@
+import { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
+import { z } from 'zod'
+import { action, formAction, idle, memoryStore, operation, postgresStore, rateLimit, RATE_LIMIT_TABLE_SQL, route, type RateLimitStore } from '../index'
+import { withActionContext } from '../testing'
+
+const byHeader = (ctx: { headers: Headers }) => ctx.headers.get('x-client') ?? undefined
+
+function limited(store: RateLimitStore, limit = 2) {
+  return operation({
+    name: 'ping',
+    input: z.object({ n: z.number().optional() }),
+    use: [rateLimit({ limit, window: 60, key: byHeader, store, name: 'writes' })],
+    handler: () => ({ message: 'pong' }),
+  })
+}
+const post = (client?: string) =>
+  new Request('http://test/ping', { method: 'POST', headers: { 'content-type': 'application/json', ...(client ? { 'x-client': client } : {}) }, body: '{}' })
+const noParams = { params: Promise.resolve({}) }
+
+describe('rateLimit() on the route door', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('answers the limit and what is left, then 429 with Retry-After and the IETF headers', async () => {
+    const handle = route(limited(memoryStore()))
+    const answers = []
+    for (let i = 0; i < 3; i++) {
+      const response = await handle(post('a'), noParams)
+      answers.push([response.status, response.headers.get('ratelimit'), response.headers.get('ratelimit-policy'), response.headers.get('retry-after')])
+    }
+    expect(answers).toEqual([
+      [200, '"writes";r=1;t=60', '"writes";q=2;w=60', null],
+      [200, '"writes";r=0;t=60', '"writes";q=2;w=60', null],
+      [429, '"writes";r=0;t=60', '"writes";q=2;w=60', '60'],
+    ])
+    const refused = await handle(post('a'), noParams)
+    expect(await refused.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED', detail: 'Too many requests: try again in 60 seconds.' })
+  })
+
+  it('counts each key apart, leaves calls without a key uncounted, and opens a new window when one ends', async () => {
+    vi.useFakeTimers({ now: 0, toFake: ['Date'] })
+    const handle = route(limited(memoryStore(), 1))
+    expect((await handle(post('a'), noParams)).status).toBe(200)
+    expect((await handle(post('b'), noParams)).status).toBe(200)
+    expect((await handle(post('a'), noParams)).status).toBe(429)
+    for (let i = 0; i < 5; i++) expect((await handle(post(), noParams)).status).toBe(200)
+    vi.setSystemTime(59_000)
+    expect((await handle(post('a'), noParams)).headers.get('retry-after')).toBe('1')
+    vi.setSystemTime(60_000)
+    expect((await handle(post('a'), noParams)).status).toBe(200)
+  })
+})
+
+describe('rateLimit() on the action door', () => {
+  it('answers the form error with the wait, and the direct action the typed code', async () => {
+    const op = limited(memoryStore(), 1)
+    const form = new FormData()
+    const inRequest = <T,>(fn: () => Promise<T>) => withActionContext({ headers: { 'x-client': 'a' } }, fn)
+    expect((await inRequest(() => formAction(op)(idle, form))).status).toBe('success')
+    expect(await inRequest(() => formAction(op)(idle, form))).toMatchObject({
+      status: 'error',
+      code: 'RATE_LIMITED',
+      formError: 'Too many requests: try again in 60 seconds.',
+    })
+    expect(await inRequest(() => action(op)({}))).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED', status: 429 } })
+  })
+})
+
+describe('memoryStore()', () => {
+  it('keeps at most maxKeys windows: ended ones go first, then the oldest', async () => {
+    const store = memoryStore({ maxKeys: 3 })
+    for (const key of ['a', 'b', 'c', 'd']) await store.hit(key, 60_000)
+    // 'a' was forgotten to make room: its next call starts a fresh window.
+    expect((await store.hit('a', 60_000)).count).toBe(1)
+    expect((await store.hit('d', 60_000)).count).toBe(2)
+  })
+})
+
+const postgresUrl = process.env.TEST_DATABASE_URL
+if (!postgresUrl) {
+  if (process.env.REQUIRE_POSTGRES === '1') throw new Error('REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set: postgresStore() cannot be tested.')
+  console.warn('SKIPPING postgresStore() on PostgreSQL: TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres).')
+}
+
+const stores: { name: string; skip: boolean; open: () => Promise<{ db: { query(text: string, params: unknown[]): Promise<{ rows: unknown[] }> }; close: () => Promise<void> }> }[] = [
+  {
+    name: 'PGlite',
+    skip: false,
+    open: async () => {
+      const db = new PGlite()
+      return { db, close: () => db.close() }
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    skip: !postgresUrl,
+    open: async () => {
+      const pool = new pg.Pool({ connectionString: postgresUrl, max: 10 })
+      await pool.query('drop table if exists actionroute_rate_limits')
+      return { db: pool, close: async () => (await pool.query('drop table if exists actionroute_rate_limits'), await pool.end()) }
+    },
+  },
+]
+
+describe.each(stores)('postgresStore() on $name', ({ skip, open }) => {
+  let close = async () => {}
+  afterAll(() => close())
+
+  it.skipIf(skip)('counts every concurrent call exactly once, per key and window', async () => {
+    const opened = await open()
+    close = opened.close
+    await opened.db.query(RATE_LIMIT_TABLE_SQL, [])
+    const store = postgresStore(opened.db)
+    const counts = await Promise.all(Array.from({ length: 50 }, () => store.hit('writes:a', 60_000)))
+    expect(counts.map((c) => c.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+    expect(new Set(counts.map((c) => c.resetAt)).size).toBe(1)
+    expect(Math.abs(counts[0]!.resetAt - (Date.now() + 60_000))).toBeLessThan(5_000)
+    expect((await store.hit('writes:b', 60_000)).count).toBe(1)
+    // A window that has ended starts again at 1.
+    await opened.db.query(`update actionroute_rate_limits set reset_at = now() - interval '1 second' where key = 'writes:a'`, [])
+    expect((await store.hit('writes:a', 60_000)).count).toBe(1)
+  }, 30_000) // PGlite takes a few seconds to start
+})
