@@ -6,6 +6,7 @@ import { ActionError } from '../core/errors'
 import { formInput } from '../input/coerce'
 import { DeferredInput, execute, type HttpMethod, type Operation } from '../core/operation'
 import { problemResponse } from './problem'
+import { cors, type CorsOptions } from './cors'
 import { crossSiteRefused, isCrossSiteForm, originCheck } from './csrf'
 import { parseUrlEncoded, type FormLimits } from '../input/form-data'
 import type { JsonLimits } from '../input/json'
@@ -30,6 +31,11 @@ export interface RouteOptions {
    * origin are refused with 403: a browser sends those cross-site without asking first.
    */
   allowedOrigins?: readonly string[]
+  /**
+   * Which pages on other origins may call these routes from a browser (CORS): preflights answered,
+   * `Access-Control-Allow-Origin` on the answers, credentials off unless asked. Their forms are allowed too.
+   */
+  cors?: CorsOptions
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const satisfies readonly HttpMethod[]
@@ -72,10 +78,12 @@ function contextOf(request: Request): RequestContext {
 /** Serves an operation as a Next.js Route Handler: `export const POST = route(addUser)`. */
 export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: RouteOptions = {}): RouteHandler {
   const status = op.http?.status ?? 200
-  const isAllowedOrigin = originCheck(options.allowedOrigins)
+  const policy = cors(options.cors)
+  const isListed = originCheck(options.allowedOrigins)
+  const isAllowedOrigin = (origin: string) => isListed(origin) || policy?.allows(origin) === true
   return async function handle(request, context) {
-    if (isCrossSiteForm(request, isAllowedOrigin)) return problemResponse(crossSiteRefused())
-    const headers = new Headers()
+    const headers = policy?.headersFor(request) ?? new Headers()
+    if (isCrossSiteForm(request, isAllowedOrigin)) return problemResponse(crossSiteRefused(), headers)
     const ctx = { ...contextOf(request), responseHeaders: headers }
     // Middleware runs before the body is read: a call it refuses costs no body read. A body that fails
     // to stream is as unexpected as a failing handler: logged with an id, answered with it.
@@ -105,10 +113,13 @@ export function allowedMethods(operations: Partial<Record<HttpMethod, Operation>
  * `export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = routes({ GET: listUsers, POST: addUser })`
  */
 export function routes(operations: Partial<Record<HttpMethod, Operation>>, options: RouteOptions = {}): Routes {
-  const allow = allowedMethods(operations).join(', ')
+  const methods = allowedMethods(operations)
+  const allow = methods.join(', ')
+  const policy = cors(options.cors)
   const notAllowed: RouteHandler = async (request) =>
     problemResponse(
       new ActionError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allow}.`, { headers: { allow } }),
+      policy?.headersFor(request),
     )
   const handlers = {} as Routes
   for (const method of METHODS) {
@@ -119,6 +130,6 @@ export function routes(operations: Partial<Record<HttpMethod, Operation>>, optio
     const response = await handlers.GET(request, context)
     return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers })
   }
-  handlers.OPTIONS = async () => new Response(null, { status: 204, headers: { allow } })
+  handlers.OPTIONS = async (request) => (policy ? policy.preflight(request, methods) : new Response(null, { status: 204, headers: { allow } }))
   return handlers
 }
