@@ -13,8 +13,21 @@ export type Middleware<Added extends object = object> = (
 ) => Promise<Outcome<unknown>>
 
 /** Declares a middleware; `Added` is what it puts on the context for the handler. */
-export function middleware<Added extends object = object>(fn: Middleware<Added>): Middleware<Added> {
-  return fn
+export function middleware<Added extends object = object>(fn: Middleware<Added>, docs?: MiddlewareDocs): Middleware<Added> {
+  return docs ? Object.assign(fn, { docs }) : fn
+}
+
+/** What a middleware adds to the OpenAPI description of the operations it runs on. */
+export interface MiddlewareDocs {
+  /** Errors it answers, documented on the route door with the operation's own. */
+  errors?: readonly { code: string; status: number; description: string }[]
+  /** The security scheme it asks for: in `components.securitySchemes` under `name`, and in each operation's `security`. */
+  security?: { name: string; scheme: Record<string, unknown> }
+}
+
+/** The docs a middleware was declared with, if any. */
+export function docsOf(layer: Middleware<object>): MiddlewareDocs | undefined {
+  return (layer as { docs?: MiddlewareDocs }).docs
 }
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never

@@ -2,6 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { OpenAPIV3_1 } from 'openapi-types'
 import { BODY_MEDIA_TYPES } from './body'
 import { errorStatus, type BuiltInErrorCode } from '../core/errors'
+import { docsOf } from '../core/middleware'
 import { toJsonSchema, type JsonSchema } from '../input/json-schema'
 import type { HttpMethod, Operation } from '../core/operation'
 import { PROBLEM_CONTENT_TYPE } from './problem'
@@ -148,6 +149,7 @@ function errorResponses(op: Operation, method: HttpMethod, mayBeInvalid: boolean
   }
   if (method !== 'GET') lines.push(builtIn('CROSS_SITE_REQUEST', 'a form-type request sent by a browser from another origin'))
   if (mayBeInvalid) lines.push(builtIn('VALIDATION_FAILED', 'the input is not valid; `errors` lists each field'))
+  for (const layer of op.use) for (const error of docsOf(layer)?.errors ?? []) lines.push({ code: error.code, status: error.status, text: error.description })
   for (const declared of Object.values(op.errors ?? {})) lines.push({ code: declared.code, status: declared.status, text: declared.message })
   lines.push(builtIn('INTERNAL', 'an unexpected error; quote `errorId` when reporting it'))
 
@@ -168,7 +170,7 @@ function errorResponses(op: Operation, method: HttpMethod, mayBeInvalid: boolean
   )
 }
 
-function describe(path: string, method: HttpMethod, op: Operation, operationId: string, components: Components) {
+function describe(path: string, method: HttpMethod, op: Operation, operationId: string, components: Components, schemes: Record<string, unknown>) {
   const pathParams = [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!)
   const input = components.embed(documented(op, 'input', op.input), `${op.name}Input`)
   const propertyOf = (name: string): JsonSchema => input.properties?.[name] ?? { type: 'string' }
@@ -199,8 +201,18 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
     ...(status === 204 ? {} : { content: { 'application/json': { schema: output } } }),
   }
 
+  // Every scheme the operation's middleware asks for, all required together.
+  const security: Record<string, string[]> = {}
+  for (const layer of op.use) {
+    const asked = docsOf(layer)?.security
+    if (!asked) continue
+    schemes[asked.name] = asked.scheme
+    security[asked.name] = []
+  }
+
   return {
     operationId,
+    ...(Object.keys(security).length ? { security: [security] } : {}),
     ...(op.summary ? { summary: op.summary } : {}),
     ...(op.description ? { description: op.description } : {}),
     ...(op.tags?.length ? { tags: [...op.tags] } : {}),
@@ -238,6 +250,7 @@ function pathOperationId(method: HttpMethod, path: string): string {
  */
 export function openapi({ info, servers, security, paths }: OpenApiOptions): OpenApiDocument {
   const components = new Components()
+  const schemes: Record<string, unknown> = {}
   const operationIds = new Set<string>()
   const documentPaths: Record<string, Record<string, unknown>> = {}
   for (const [path, methods] of Object.entries(paths)) {
@@ -250,7 +263,7 @@ export function openapi({ info, servers, security, paths }: OpenApiOptions): Ope
       const operationId = operationIds.has(op.name) ? pathOperationId(method, path) : op.name
       if (operationIds.has(operationId)) throw new Error(`Two operations in the OpenAPI document share the operationId "${operationId}".`)
       operationIds.add(operationId)
-      item[method.toLowerCase()] = describe(path, method, op, operationId, components)
+      item[method.toLowerCase()] = describe(path, method, op, operationId, components, schemes)
     }
     documentPaths[path] = item
   }
@@ -261,6 +274,6 @@ export function openapi({ info, servers, security, paths }: OpenApiOptions): Ope
     ...(servers ? { servers } : {}),
     ...(security ? { security } : {}),
     paths: documentPaths,
-    components: { schemas: components.schemas },
+    components: { schemas: components.schemas, ...(Object.keys(schemes).length ? { securitySchemes: schemes } : {}) },
   } as OpenApiDocument
 }

@@ -45,7 +45,7 @@ export function rateLimit({ limit, window, key = (ctx) => ctx.ip, store = memory
     }
     for (const [header, value] of Object.entries(headers)) ctx.responseHeaders.set(header, value)
     return next()
-  })
+  }, { errors: [{ code: 'RATE_LIMITED', status: 429, description: `over ${limit} calls in ${window} s; \`Retry-After\` says when to try again` }] })
 }
 
 export interface MemoryStoreOptions {
