@@ -5,6 +5,7 @@ import { ActionError, type ErrorCodeOf, type ErrorFactories, type ErrorFactory }
 import { compose, type AddedBy, type Middleware, type Outcome } from './middleware'
 import { unexpected } from './report'
 import { revalidateAfter, type Revalidate } from './revalidate'
+import { traced } from './trace'
 import { validate, type FieldPath } from './validate'
 
 /** An operation that declares no errors of its own. */
@@ -120,7 +121,9 @@ export async function execute<Schema extends StandardSchemaV1, Output>(
     }
   }
   const handler = (current: Context) => guard(() => run(op as Operation<StandardSchemaV1, Output>, raw, current))
-  const outcome = (await (op.use.length === 0 ? handler(ctx) : compose(op.use, handler, guard, op.name)(ctx))) as Outcome<Output>
-  if (outcome.ok && op.revalidate) await revalidateAfter(op.revalidate, outcome.data, ctx)
-  return outcome
+  return traced(ctx, async () => {
+    const outcome = (await (op.use.length === 0 ? handler(ctx) : compose(op.use, handler, guard, op.name)(ctx))) as Outcome<Output>
+    if (outcome.ok && op.revalidate) await revalidateAfter(op.revalidate, outcome.data, ctx)
+    return outcome
+  })
 }
