@@ -6,6 +6,7 @@ import type { FormLimits } from '../input/form-data'
 import { forbidden, unauthorized, unstable_rethrow } from 'next/navigation'
 import { execute, type ErrorCodesOf, type FieldsOf, type InputOf, type Operation, type OutputOf } from '../core/operation'
 import { unexpected } from '../core/report'
+import { IDEMPOTENCY_FIELD, parseIdempotencyKey } from '../middleware/idempotency'
 import { defaultMessage, errorState, isSecretName, type ActionErrorValue, type FormState } from './envelope'
 
 /** What a direct action answers: the data, or the error as a plain value with a typed `code`. */
@@ -40,6 +41,13 @@ export interface FormActionOptions<Data> {
   authInterrupts?: boolean
 }
 
+/** A copy of `form` without the field `name`. */
+function without(form: FormData, name: string): FormData {
+  const copy = new FormData()
+  for (const [field, value] of form) if (field !== name) copy.append(field, value)
+  return copy
+}
+
 const notAForm = () =>
   new ActionError('BAD_REQUEST', 'This action takes a form submission (FormData); nothing else was sent to it.')
 
@@ -58,13 +66,16 @@ export function formAction<Op extends AnyOperation>(op: Op, options: FormActionO
     const form = formData instanceof FormData ? formData : previous instanceof FormData && formData === undefined ? previous : null
     if (!form) return errorState(notAForm(), null, isSecret)
     let input: Record<string, unknown>
+    let idempotencyKey: string | undefined
     try {
-      input = formInput(op.input, form, options.formLimits)
+      const key = form.get(IDEMPOTENCY_FIELD)
+      idempotencyKey = typeof key === 'string' && key !== '' ? parseIdempotencyKey(key) : undefined
+      input = formInput(op.input, idempotencyKey === undefined ? form : without(form, IDEMPOTENCY_FIELD), options.formLimits)
     } catch (error) {
       if (error instanceof ActionError) return errorState(error, form, isSecret)
       throw error
     }
-    const outcome = await execute(op, input, await actionContext())
+    const outcome = await execute(op, input, { ...(await actionContext()), idempotencyKey })
     if (outcome.ok) {
       try {
         await onSuccess?.(outcome.data)

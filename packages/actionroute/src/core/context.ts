@@ -14,6 +14,8 @@ export interface RequestContext {
   ip: string | undefined
   /** The incoming Request, for Route Handlers only. */
   request?: Request
+  /** The key the caller gave for retrying this call safely: `Idempotency-Key` on the route door, a form field on the action door. */
+  idempotencyKey?: string
   /** Where the door reads the response headers middleware set; a fresh, unread set when absent. */
   responseHeaders?: Headers
 }
@@ -27,6 +29,11 @@ export interface Context extends RequestContext {
    * door sends them; the action door has no response of its own to put them on.
    */
   responseHeaders: Headers
+  /**
+   * The input as sent, before validation: the parsed body or query on the route door (read on the first
+   * call, once), the argument on the action door. For middleware that must see it, such as idempotency.
+   */
+  rawInput(): Promise<unknown>
 }
 
 

@@ -83,8 +83,8 @@ export class DeferredInput {
   constructor(readonly read: () => Promise<unknown>) {}
 }
 
-async function run<Output>(op: Operation<StandardSchemaV1, Output>, raw: unknown, ctx: Context): Promise<Outcome<Output>> {
-  const input = await validate(op.input, raw instanceof DeferredInput ? await raw.read() : raw)
+async function run<Output>(op: Operation<StandardSchemaV1, Output>, ctx: Context): Promise<Outcome<Output>> {
+  const input = await validate(op.input, await ctx.rawInput())
   const data = await op.handler(input, ctx)
   if (checkOutputs && op.output) await checkOutput(op, data)
   return { ok: true, data }
@@ -110,7 +110,9 @@ export async function execute<Schema extends StandardSchemaV1, Output>(
   raw: unknown,
   request: RequestContext,
 ): Promise<Outcome<Output>> {
-  const ctx: Context = { ...request, operation: op.name, responseHeaders: request.responseHeaders ?? new Headers() }
+  let read: Promise<unknown> | undefined
+  const rawInput = () => (read ??= raw instanceof DeferredInput ? raw.read() : Promise.resolve(raw))
+  const ctx: Context = { ...request, operation: op.name, responseHeaders: request.responseHeaders ?? new Headers(), rawInput }
   const guard = async (step: () => Promise<Outcome<unknown>>): Promise<Outcome<unknown>> => {
     try {
       return await step()
@@ -120,7 +122,7 @@ export async function execute<Schema extends StandardSchemaV1, Output>(
       return { ok: false, error: unexpected(error, ctx) }
     }
   }
-  const handler = (current: Context) => guard(() => run(op as Operation<StandardSchemaV1, Output>, raw, current))
+  const handler = (current: Context) => guard(() => run(op as Operation<StandardSchemaV1, Output>, current))
   return traced(ctx, async () => {
     const outcome = (await (op.use.length === 0 ? handler(ctx) : compose(op.use, handler, guard, op.name)(ctx))) as Outcome<Output>
     if (outcome.ok && op.revalidate) await revalidateAfter(op.revalidate, outcome.data, ctx)

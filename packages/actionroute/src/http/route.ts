@@ -9,6 +9,7 @@ import { problemResponse } from './problem'
 import { cors, type CorsOptions } from './cors'
 import { crossSiteRefused, isCrossSiteForm, originCheck } from './csrf'
 import { parseUrlEncoded, type FormLimits } from '../input/form-data'
+import { parseIdempotencyKey } from '../middleware/idempotency'
 import type { JsonLimits } from '../input/json'
 
 /** The second argument Next.js 16 passes to a Route Handler. */
@@ -84,7 +85,14 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
   return async function handle(request, context) {
     const headers = policy?.headersFor(request) ?? new Headers()
     if (isCrossSiteForm(request, isAllowedOrigin)) return problemResponse(crossSiteRefused(), headers)
-    const ctx = { ...contextOf(request), responseHeaders: headers }
+    const idempotencyHeader = request.headers.get('idempotency-key')
+    let idempotencyKey: string | undefined
+    try {
+      idempotencyKey = idempotencyHeader === null ? undefined : parseIdempotencyKey(idempotencyHeader)
+    } catch (error) {
+      return problemResponse(error as ActionError, headers)
+    }
+    const ctx = { ...contextOf(request), responseHeaders: headers, idempotencyKey }
     // Middleware runs before the body is read: a call it refuses costs no body read. A body that fails
     // to stream is as unexpected as a failing handler: logged with an id, answered with it.
     const outcome = await execute(op, new DeferredInput(() => inputOf(op, request, context, options)), ctx)
