@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
 import type { Context } from '../core/context'
-import { ActionError, type FieldIssue } from '../core/errors'
+import { ActionError } from '../core/errors'
 import { middleware, type Middleware, type Outcome } from '../core/middleware'
 import type { Queryable } from './rate-limit'
 
-/** An answer kept for replay: the data as JSON, or the error's code, status, message and issues. */
-export type StoredOutcome = { ok: true; data: unknown } | { ok: false; error: { code: string; status: number; message: string; issues: FieldIssue[] } }
+/** An answer kept for replay: a success's data, as JSON. */
+export type StoredOutcome = { ok: true; data: unknown }
 
 /** What a store found for a key. */
 export type Claim = { state: 'claimed' } | { state: 'running'; fingerprint: string } | { state: 'done'; fingerprint: string; outcome: StoredOutcome }
@@ -60,17 +60,12 @@ function canonical(value: unknown): string {
 
 const fingerprintOf = (input: unknown) => createHash('sha256').update(canonical(input)).digest('hex')
 
-function stored(outcome: Outcome<unknown>): StoredOutcome {
-  if (outcome.ok) return { ok: true, data: JSON.parse(JSON.stringify(outcome.data ?? null)) as unknown }
-  const { code, status, message, issues } = outcome.error
-  return { ok: false, error: { code, status, message, issues } }
-}
+/** The data as JSON, as it would go over the wire. */
+const stored = (data: unknown): StoredOutcome => ({ ok: true, data: JSON.parse(JSON.stringify(data ?? null)) as unknown })
 
 function replayed(outcome: StoredOutcome, ctx: Context): Outcome<unknown> {
   ctx.responseHeaders.set('idempotency-replayed', 'true')
-  if (outcome.ok) return outcome
-  const { code, status, message, issues } = outcome.error
-  return { ok: false, error: new ActionError(code, message, { status, issues }) }
+  return outcome
 }
 
 const reused = () => new ActionError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different request.', { status: 422 })
@@ -81,7 +76,8 @@ const inUse = () => new ActionError('IDEMPOTENCY_KEY_IN_USE', 'A request with th
  * is kept; the same key with the same input replays that answer (`Idempotency-Replayed: true`) without
  * running again; with another input it is 422; while the first still runs, 409 on the route door, and on
  * the action door (a double submit) the second waits for the first's answer. Calls without a key run as usual.
- * Unexpected errors (5xx) are not kept, so a retry runs again. Replayed data is the JSON form of the first.
+ * Only successes are kept: after an error (a validation error, a 5xx) the key is free again, so a retry, or
+ * the same form corrected, runs. Replayed data is the JSON form of the first answer.
  */
 export function idempotency({ store = memoryIdempotencyStore(), ttl = 86_400, lease = 60, scope = (ctx) => ctx.operation, formWait = 10_000 }: IdempotencyOptions = {}): Middleware {
   return middleware(
@@ -107,8 +103,9 @@ export function idempotency({ store = memoryIdempotencyStore(), ttl = 86_400, le
         await store.release(key)
         throw error
       }
-      if (!outcome.ok && outcome.error.status >= 500) await store.release(key)
-      else await store.finish(key, stored(outcome), ttl * 1000)
+      // Only a success is kept: a refused call changed nothing, so the same key may carry the corrected input.
+      if (outcome.ok) await store.finish(key, stored(outcome.data), ttl * 1000)
+      else await store.release(key)
       return outcome
     },
     {
