@@ -1,5 +1,5 @@
 // Safe to import from client components: values and types only, no server APIs.
-export { idle, resultState } from './action/envelope'
+export { IDEMPOTENCY_FIELD, idle, resultState } from './action/envelope'
 export type { ActionErrorValue, ErrorState, FormState, IdleState, SuccessState } from './action/envelope'
 export type { ActionOf, ActionResult, FormActionOf, FormStateOf } from './action/action'
 export type { ErrorCodesOf, FieldsOf, InputOf, OutputOf } from './core/operation'

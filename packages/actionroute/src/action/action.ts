@@ -6,8 +6,8 @@ import type { FormLimits } from '../input/form-data'
 import { forbidden, unauthorized, unstable_rethrow } from 'next/navigation'
 import { execute, type ErrorCodesOf, type FieldsOf, type InputOf, type Operation, type OutputOf } from '../core/operation'
 import { unexpected } from '../core/report'
-import { IDEMPOTENCY_FIELD, parseIdempotencyKey } from '../middleware/idempotency'
-import { defaultMessage, errorState, isSecretName, type ActionErrorValue, type FormState } from './envelope'
+import { parseIdempotencyKey } from '../middleware/idempotency'
+import { defaultMessage, errorState, IDEMPOTENCY_FIELD, isSecretName, type ActionErrorValue, type FormState } from './envelope'
 
 /** What a direct action answers: the data, or the error as a plain value with a typed `code`. */
 export type ActionResult<Data, Code extends string = string> = { ok: true; data: Data } | { ok: false; error: ActionErrorValue<Code> }

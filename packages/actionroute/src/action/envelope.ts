@@ -51,6 +51,9 @@ export type FormState<Data = unknown, Code extends string = string, Field extend
 
 export const idle: IdleState = { status: 'idle' }
 
+/** The form field `formAction` reads an idempotency key from: `<input type="hidden" name="idempotency-key" value={key} />`. */
+export const IDEMPOTENCY_FIELD = 'idempotency-key'
+
 /** An error as a plain, serializable value. */
 export interface ActionErrorValue<Code extends string = string> {
   code: Code

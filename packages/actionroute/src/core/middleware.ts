@@ -21,6 +21,8 @@ export function middleware<Added extends object = object>(fn: Middleware<Added>,
 export interface MiddlewareDocs {
   /** Errors it answers, documented on the route door with the operation's own. */
   errors?: readonly { code: string; status: number; description: string }[]
+  /** Request parameters it reads (OpenAPI parameter objects), e.g. a header. */
+  parameters?: readonly Record<string, unknown>[]
   /** The security scheme it asks for: in `components.securitySchemes` under `name`, and in each operation's `security`. */
   security?: { name: string; scheme: Record<string, unknown> }
 }

@@ -176,6 +176,7 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
   const propertyOf = (name: string): JsonSchema => input.properties?.[name] ?? { type: 'string' }
 
   const parameters: Record<string, unknown>[] = pathParams.map((name) => ({ name, in: 'path', required: true, schema: propertyOf(name) }))
+  for (const layer of op.use) parameters.push(...(docsOf(layer)?.parameters ?? []))
   let requestBody: unknown
   const rest = without(input, pathParams)
   if (readsQuery(method)) {

@@ -3,6 +3,7 @@ import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
+  openapi,
   formAction,
   idempotency,
   IDEMPOTENCY_FIELD,
@@ -74,6 +75,15 @@ describe('idempotency() on the route door', () => {
     const malformed = await post(op, { name: 'a' }, 'has spaces in it')
     expect([malformed.status, (await malformed.json()).code]).toEqual([400, 'BAD_REQUEST'])
     expect(runs).toEqual(['a'])
+  })
+})
+
+describe('idempotency() in OpenAPI', () => {
+  it('documents the Idempotency-Key header and the 409 and 422 it can answer', () => {
+    const { op } = counted(memoryIdempotencyStore())
+    const post = openapi({ info: { title: 't', version: '1' }, paths: { '/items': { POST: op } } }).paths?.['/items']?.post
+    expect(post?.parameters).toEqual([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false })])
+    expect(Object.keys(post?.responses ?? {})).toEqual(expect.arrayContaining(['409', '422']))
   })
 })
 

@@ -33,8 +33,7 @@ export interface IdempotencyOptions {
   formWait?: number
 }
 
-/** The form field `formAction` reads the idempotency key from: `<input type="hidden" name="idempotency-key" value={key} />`. */
-export const IDEMPOTENCY_FIELD = 'idempotency-key'
+export { IDEMPOTENCY_FIELD } from '../action/envelope'
 
 /** A key as the IETF draft writes it (a quoted sf-string) or bare: 1–255 visible ASCII characters. */
 export function parseIdempotencyKey(header: string): string {
@@ -109,6 +108,15 @@ export function idempotency({ store = memoryIdempotencyStore(), ttl = 86_400, le
       return outcome
     },
     {
+      parameters: [
+        {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description: `Makes a retry safe: the same key and body replay the first success instead of running again (kept ${ttl} s).`,
+          schema: { type: 'string', minLength: 1, maxLength: 257 },
+        },
+      ],
       errors: [
         { code: 'IDEMPOTENCY_KEY_IN_USE', status: 409, description: 'a request with the same `Idempotency-Key` is still being processed' },
         { code: 'IDEMPOTENCY_KEY_REUSED', status: 422, description: 'the `Idempotency-Key` was already used for a different request' },
