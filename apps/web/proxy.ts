@@ -1,5 +1,5 @@
 import { ActionError, checkJsonShape, DEFAULT_FORM_LIMITS, problemResponse } from 'actionroute'
-import type { NextRequest } from 'next/server'
+import { NextResponse, type NextRequest } from 'next/server'
 // The same limit next.config.ts gives Next (serverActions.bodySizeLimit): Next answers a bigger body with a 500.
 import { ACTION_BODY_LIMIT } from '@/server/limits'
 
@@ -17,7 +17,8 @@ export async function proxy(request: NextRequest): Promise<Response | undefined>
     refuseMalformedPath(request) ??
     refuseForeignAction(request) ??
     refuseOversizedAction(request) ??
-    (await refuseMalformedActionBody(request))
+    (await refuseMalformedActionBody(request)) ??
+    withContentSecurityPolicy(request)
   )
 }
 
@@ -28,6 +29,9 @@ export const config = {
     // Server Action calls: from JavaScript (a Next-Action header), or a form posted without it (multipart).
     { source: '/((?!api/|_next/).*)', has: [{ type: 'header', key: 'next-action' }] },
     { source: '/((?!api/|_next/).*)', has: [{ type: 'header', key: 'content-type', value: 'multipart/form-data.*' }] },
+    // The HTML documents, for their Content-Security-Policy nonce (prefetches carry no document).
+    { source: '/', missing: [{ type: 'header', key: 'next-router-prefetch' }, { type: 'header', key: 'purpose', value: 'prefetch' }] },
+    '/api/docs',
   ],
 }
 
@@ -142,4 +146,41 @@ async function replyEntries(request: NextRequest, bytes: ArrayBuffer): Promise<[
   } catch {
     return undefined
   }
+}
+
+// --- Content-Security-Policy ------------------------------------------------------------------------
+
+/**
+ * The policy of an HTML document: scripts only from this origin or carrying this request's nonce (Next puts
+ * it on its own inline scripts when it finds it in the request's policy), no plugins, no framing, forms
+ * posted only here. The API reference is Swagger UI, which sets inline styles: its page allows those.
+ */
+function policyFor(pathname: string, nonce: string): string {
+  // Swagger UI's page loads its scripts from files (no nonce: 'strict-dynamic' would ignore 'self') and sets inline styles.
+  const docs = pathname === '/api/docs'
+  return [
+    `default-src 'self'`,
+    docs ? `script-src 'self'` : `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'`,
+    docs ? `style-src 'self' 'unsafe-inline'` : `style-src 'self' 'nonce-${nonce}'`,
+    `img-src 'self' data:`,
+    `font-src 'self'`,
+    `connect-src 'self'`,
+    `object-src 'none'`,
+    `base-uri 'self'`,
+    `form-action 'self'`,
+    `frame-ancestors 'none'`,
+  ].join('; ')
+}
+
+/** A fresh nonce per document, in the policy Next reads from the request and the one the browser gets. */
+function withContentSecurityPolicy(request: NextRequest): Response | undefined {
+  const { pathname } = request.nextUrl
+  if (request.method !== 'GET' || (pathname !== '/' && pathname !== '/api/docs')) return undefined
+  const nonce = btoa(crypto.randomUUID())
+  const policy = policyFor(pathname, nonce)
+  const headers = new Headers(request.headers)
+  headers.set('content-security-policy', policy)
+  const response = NextResponse.next({ request: { headers } })
+  response.headers.set('content-security-policy', policy)
+  return response
 }

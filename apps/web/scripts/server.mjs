@@ -43,11 +43,27 @@ export async function serve({ dir, port, hostname }) {
   setInterval(() => process.ppid !== parent && stop(`the parent process (${parent}) exited`, 143), 500).unref()
 
   const app = next({ dev: false, dir, port, hostname: hostname ?? 'localhost' })
+  const notImplemented = (req, res) => {
+    const detail = `${req.method} is not supported by this server.`
+    const api = (req.url ?? '').startsWith('/api/')
+    res.writeHead(501, { 'content-type': api ? 'application/problem+json' : 'text/plain; charset=utf-8' })
+    res.end(api ? JSON.stringify({ type: 'urn:actionroute:problem:not-implemented', title: 'Not Implemented', status: 501, detail, code: 'NOT_IMPLEMENTED' }) : `${detail}\n`)
+  }
   const handle = app.getRequestHandler()
   let draining = false
   let answeredWhileDraining = 0
   const inFlight = new Set()
   const server = http.createServer((req, res) => {
+    // As a proxy would: the address this connection came from goes last in X-Forwarded-For, so the app
+    // can tell it from whatever the client wrote there (server/proxies.ts, trustProxy in instrumentation.ts).
+    const peer = req.socket.remoteAddress
+    if (peer) {
+      const forwarded = req.headers['x-forwarded-for']
+      req.headers['x-forwarded-for'] = forwarded ? `${forwarded}, ${peer}` : peer
+    }
+    // Next cannot build a Request for TRACE (a forbidden method in the Fetch standard) and answers 500;
+    // this server does not do TRACE at all: 501, as RFC 9110 puts it, problem+json under /api.
+    if (req.method === 'TRACE') return notImplemented(req, res)
     inFlight.add(res)
     res.once('close', () => inFlight.delete(res))
     if (draining) {
