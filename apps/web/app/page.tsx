@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import Link from 'next/link'
 import { ActionPanel } from '@/components/action-panel'
 import { ApiPanel } from '@/components/api-panel'
@@ -43,7 +44,8 @@ export default async function Home({ searchParams }: PageProps<'/'>) {
       {/* A user added through either panel shows at once on the first, unfiltered page. */}
       <Directory users={page.users} acceptsNew={!q && !cursor}>
         <div className="panels">
-          <ActionPanel />
+          {/* A fresh key per render: submitting this form twice (a double click, a retry) adds one user. */}
+          <ActionPanel idempotencyKey={randomUUID()} />
           <ApiPanel />
         </div>
 

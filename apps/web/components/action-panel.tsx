@@ -1,6 +1,6 @@
 'use client'
 
-import { idle } from 'actionroute/client'
+import { IDEMPOTENCY_FIELD, idle } from 'actionroute/client'
 import { useFormAction } from 'actionroute/react'
 import { addUserAction } from '@/app/actions'
 import { useDirectory } from './directory'
@@ -11,7 +11,7 @@ import { useRoundTrip } from './use-round-trip'
  * Adds a user through the Server Action; works without JavaScript too. With JavaScript, the user shows
  * in the list at once, and a page left open across a deploy sends the form to the API route instead.
  */
-export function ActionPanel() {
+export function ActionPanel({ idempotencyKey }: { idempotencyKey: string }) {
   const { showAdding } = useDirectory()
   const [state, submit, pending] = useFormAction(addUserAction, idle, {
     route: '/api/addUser',
@@ -28,6 +28,7 @@ export function ActionPanel() {
         </p>
       </header>
       <form aria-label="Server Action" action={submit} onSubmit={start} noValidate>
+        <input type="hidden" name={IDEMPOTENCY_FIELD} value={idempotencyKey} />
         <Field name="name" label="Name" defaultValue={values?.name} errors={state.fieldErrors?.name} />
         <Field name="email" label="Email" hint="optional" type="email" defaultValue={values?.email} errors={state.fieldErrors?.email} />
         <button type="submit" disabled={pending} aria-busy={pending}>

@@ -5,7 +5,11 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createConfig, lintFromString } from '@redocly/openapi-core'
 import { Validator } from '@seriousme/openapi-schema-validator'
-import { openapiDocument } from '../server/api'
+
+// The committed document describes the default configuration: writes rate-limited, no API keys.
+delete process.env.RATE_LIMIT_WRITES
+delete process.env.API_KEYS
+const { openapiDocument } = await import('../server/api')
 
 const file = path.join(import.meta.dirname, '..', 'openapi.json')
 const current = `${JSON.stringify(openapiDocument, null, 2)}\n`

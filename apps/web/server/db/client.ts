@@ -14,6 +14,8 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
 
 export interface Database {
   db: Db
+  /** Plain SQL with parameters, for libraries that take pg's `query(text, params)` (actionroute's postgresStore). */
+  query(text: string, params: unknown[]): Promise<{ rows: unknown[] }>
   kind: 'pglite' | 'postgres'
   /** Where the data lives, for logs: a directory or a URL without its password. */
   location: string
@@ -74,7 +76,13 @@ async function openPostgres(url: string, poolMax = 10): Promise<Database> {
   }
   const location = new URL(url)
   location.password = ''
-  return { db: drizzlePostgres({ client: pool, schema }), kind: 'postgres', location: location.href, close: () => pool.end() }
+  return {
+    db: drizzlePostgres({ client: pool, schema }),
+    query: (text, params) => pool.query(text, params),
+    kind: 'postgres',
+    location: location.href,
+    close: () => pool.end(),
+  }
 }
 
 async function openPglite(dataDir: string): Promise<Database> {
@@ -88,7 +96,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       await client.close()
       release()
     }
-    return { db, kind: 'pglite', location: dataDir, close }
+    return { db, query: (text, params) => client.query(text, params), kind: 'pglite', location: dataDir, close }
   } catch (error) {
     release()
     throw error

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 
 /** The door a user came through: a Server Action or an API route (Route Handler). */
 export const DOORS = ['action', 'route'] as const
@@ -28,3 +28,18 @@ export const users = pgTable(
 
 export type User = typeof users.$inferSelect
 export type NewUser = typeof users.$inferInsert
+
+/** actionroute's rate-limit windows (postgresStore; RATE_LIMIT_TABLE_SQL), here so migrations create the table. */
+export const rateLimits = pgTable('actionroute_rate_limits', {
+  key: text('key').primaryKey(),
+  count: integer('count').notNull(),
+  resetAt: timestamp('reset_at', { withTimezone: true }).notNull(),
+})
+
+/** actionroute's idempotency keys (postgresIdempotencyStore; IDEMPOTENCY_TABLE_SQL). */
+export const idempotencyKeys = pgTable('actionroute_idempotency', {
+  key: text('key').primaryKey(),
+  fingerprint: text('fingerprint').notNull(),
+  outcome: jsonb('outcome'),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+})

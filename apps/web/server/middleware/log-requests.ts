@@ -1,4 +1,11 @@
 import { middleware } from 'actionroute'
+import { after } from 'next/server'
+
+/** Writes a line once the response has gone (Next's `after()`), so logging never delays it; outside the Next server (tests, scripts), at once. */
+function logAfterResponse(line: string): void {
+  if (process.env.NEXT_RUNTIME) after(() => console.log(line))
+  else console.log(line)
+}
 
 /** One log line per call, on either door: which operation, which door, the outcome and how long it took. LOG_LEVEL=silent turns it off. */
 export const logRequests = middleware(async (ctx, next) => {
@@ -7,7 +14,7 @@ export const logRequests = middleware(async (ctx, next) => {
   if (process.env.LOG_LEVEL !== 'silent') {
     const ms = (performance.now() - started).toFixed(1)
     const result = outcome.ok ? 'ok' : `${outcome.error.status} ${outcome.error.code}`
-    console.log(`[request] ${ctx.operation} via ${ctx.door === 'action' ? 'server action' : 'API route'} → ${result} in ${ms} ms`)
+    logAfterResponse(`[request] ${ctx.operation} via ${ctx.door === 'action' ? 'server action' : 'API route'} → ${result} in ${ms} ms`)
   }
   return outcome
 })

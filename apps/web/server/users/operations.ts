@@ -1,5 +1,8 @@
 import { operation, type Context } from 'actionroute'
 import type { User } from '@/server/db/schema'
+import { requireApiKeyForWrites } from '@/server/middleware/api-keys'
+import { idempotentWrites } from '@/server/middleware/idempotent-writes'
+import { limitWrites } from '@/server/middleware/limit-writes'
 import { logRequests } from '@/server/middleware/log-requests'
 import { userErrors } from './errors'
 import * as queries from './queries'
@@ -19,8 +22,9 @@ import {
 
 const doorName = (ctx: Context) => (ctx.door === 'action' ? 'server action' : 'API route')
 const shared = { tags: ['users'], use: [logRequests] } as const
-// Every write changes the home page's list: the action door re-renders it in the same response.
-const writes = { ...shared, revalidate: { paths: ['/'] } } as const
+// Every write asks API callers for a key when API_KEYS is set, is rate-limited per client, runs once per
+// idempotency key, and changes the home page's list: the action door re-renders it in the same response.
+const writes = { ...shared, use: [logRequests, ...requireApiKeyForWrites, limitWrites, idempotentWrites], revalidate: { paths: ['/'] } } as const
 
 async function found(id: string, user: Promise<User | null>): Promise<User> {
   const result = await user
