@@ -8,6 +8,8 @@ import { TotalsReporter } from './test/totals-reporter'
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const testDatabaseUrl = process.env.TEST_DATABASE_URL
 const leftOut: string[] = []
+// `npm run test:reliability` (RELIABILITY=1) runs the reliability suite alone; `npm test` runs the rest.
+const reliabilityRun = process.env.RELIABILITY === '1'
 
 function optional(name: string, available: boolean, required: boolean, why: string): boolean {
   if (available) return true
@@ -36,7 +38,7 @@ const webProject = (name: string, env: Record<string, string>): TestProjectInlin
   },
 })
 
-const projects: TestProjectInlineConfiguration[] = [
+const projects: TestProjectInlineConfiguration[] = reliabilityRun ? [] : [
   {
     resolve: { alias },
     test: {
@@ -51,6 +53,7 @@ const projects: TestProjectInlineConfiguration[] = [
 ]
 
 if (
+  !reliabilityRun &&
   optional('web:postgres', Boolean(testDatabaseUrl), process.env.REQUIRE_POSTGRES === '1',
     'TEST_DATABASE_URL is not set (e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres); each run creates and drops its own databases there.')
 ) {
@@ -58,6 +61,7 @@ if (
 }
 
 if (
+  !reliabilityRun &&
   optional('e2e', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1',
     `no Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH to your Chrome/Chromium.`)
 ) {
@@ -77,6 +81,7 @@ if (
 // The packed package in a fresh Next.js app outside this repository (npm pack, npm install from the
 // registry, next build, next start), driven over HTTP and in Chromium: see test/consumer.
 if (
+  !reliabilityRun &&
   optional('consumer', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1',
     `no Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH to your Chrome/Chromium.`)
 ) {
@@ -88,6 +93,24 @@ if (
       // npm install, next build and next start happen once, in beforeAll (each step has its own limit).
       testTimeout: 60_000,
       hookTimeout: 25 * 60_000,
+      fileParallelism: false,
+    },
+  })
+}
+
+// Real `npm start` servers under load, kill -9 in a loop, two instances on one PostgreSQL, idempotency
+// keys and the rate limit under concurrency (apps/web/reliability), on PGlite and PostgreSQL. Minutes
+// long, so not part of `npm test`: `npm run test:reliability` (RELIABILITY=1). Its PostgreSQL tests skip
+// without TEST_DATABASE_URL, with a printed reason, and fail then under REQUIRE_POSTGRES=1.
+if (reliabilityRun) {
+  projects.push({
+    test: {
+      name: 'reliability',
+      root: web,
+      include: ['reliability/**/*.test.ts'],
+      globalSetup: ['reliability/global-setup.ts'],
+      testTimeout: 300_000,
+      hookTimeout: 240_000,
       fileParallelism: false,
     },
   })

@@ -32,7 +32,7 @@ function runBuild(env: NodeJS.ProcessEnv): Promise<{ code: number | null; signal
   })
 }
 
-async function build(distDir: string, env: NodeJS.ProcessEnv): Promise<void> {
+export async function build(distDir: string, env: NodeJS.ProcessEnv): Promise<void> {
   const buildId = path.join(appDir, distDir, 'BUILD_ID')
   if (process.env.E2E_SKIP_BUILD === '1') {
     if (!existsSync(buildId)) {
