@@ -48,7 +48,8 @@ describe('the Server Action form, sent twice', () => {
     const hidden = [...form.slice(0, form.indexOf('</form>')).matchAll(/<input type="hidden" name="([^"]+)"(?: value="([^"]*)")?/g)].map(
       ([, name, value]) => [unescapeHtml(name!), unescapeHtml(value ?? '')] as [string, string],
     )
-    expect(hidden.map(([name]) => name)).toEqual(expect.arrayContaining([expect.stringMatching(/^\$ACTION_ID_/), 'idempotency-key']))
+    // React's fields naming the action and its state ($ACTION_REF_1, $ACTION_1:0…), and the page's key.
+    expect(hidden.map(([name]) => name)).toEqual(expect.arrayContaining([expect.stringMatching(/^\$ACTION_/), 'idempotency-key']))
     const { body, contentType } = multipart([...hidden, ['name', 'Double Click'], ['email', '']])
     const send = () => fetch(app.server.url, { method: 'POST', headers: { 'content-type': contentType, origin: app.server.url }, body })
     const answers = await Promise.all([send(), send()])
