@@ -1,36 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { z } from 'zod'
-import { defineErrors, operation, router, type HttpMethod } from '../index'
+import { router } from '../index'
 import { createClient } from './fetch-client'
+import { inProcessFetch, notesApi } from './notes.fixture'
 
-const errors = defineErrors({ NOT_FOUND: { status: 404, message: 'No such note.' } })
-const notes = new Map<string, { id: string; text: string; at: Date }>()
-const addNote = operation({
-  name: 'addNote',
-  input: z.object({ text: z.string().min(1, 'Write something') }),
-  handler: ({ text }) => {
-    const note = { id: String(notes.size + 1), text, at: new Date('2026-01-02T03:04:05Z') }
-    notes.set(note.id, note)
-    return note
-  },
-  http: { status: 201 },
-})
-const getNote = operation({
-  name: 'getNote',
-  input: z.object({ id: z.string() }),
-  errors,
-  handler: ({ id }) => {
-    const note = notes.get(id)
-    if (!note) throw errors.NOT_FOUND()
-    return note
-  },
-})
-const listNotes = operation({
-  name: 'listNotes',
-  input: z.object({ q: z.string().optional(), limit: z.number().int().default(10) }),
-  handler: ({ q, limit }) => ({ notes: [...notes.values()].filter((note) => !q || note.text.includes(q)).slice(0, limit) }),
-})
-const deleteNote = operation({ name: 'deleteNote', input: z.object({ id: z.string() }), handler: ({ id }) => void notes.delete(id), http: { status: 204 } })
+const { addNote, getNote, listNotes, deleteNote } = notesApi()
 
 const api = {
   '/v1/notes': { GET: listNotes, POST: addNote },
@@ -38,12 +11,7 @@ const api = {
 }
 const handlers = router(api)
 const seen: Request[] = []
-// The client's fetch goes straight to the route handlers: real HTTP semantics, no server.
-const inProcess = async (request: Request) => {
-  seen.push(request.clone())
-  return handlers[request.method as HttpMethod](request, { params: Promise.resolve({}) })
-}
-const client = createClient<typeof api>({ baseUrl: 'http://notes.test', fetch: inProcess, headers: () => ({ authorization: 'Bearer t' }) })
+const client = createClient<typeof api>({ baseUrl: 'http://notes.test', fetch: inProcessFetch(handlers, seen), headers: () => ({ authorization: 'Bearer t' }) })
 
 describe('createClient()', () => {
   it('posts the body as JSON and answers the data as JSON (dates as strings)', async () => {

@@ -1,38 +1,13 @@
 import { CancelledError, MutationObserver, QueryClient } from '@tanstack/query-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { defineErrors, operation, router, type HttpMethod } from '../index'
+import { operation, router } from '../index'
 import { createClient } from './fetch-client'
+import { inProcessFetch, notesApi } from './notes.fixture'
 import { ClientProblemError, createQueryHelpers, isClientProblemError } from './query'
 
-const errors = defineErrors({ NOT_FOUND: { status: 404, message: 'No such note.' } })
-const notes = new Map<string, { id: string; text: string; at: Date }>([['1', { id: '1', text: 'buy milk', at: new Date('2026-01-02T03:04:05Z') }]])
+const { addNote, getNote, listNotes } = notesApi([{ id: '1', text: 'buy milk', at: new Date('2026-01-02T03:04:05Z') }])
 let release: () => void = () => {}
-const addNote = operation({
-  name: 'addNote',
-  input: z.object({ text: z.string().min(1, 'Write something') }),
-  handler: ({ text }) => {
-    const note = { id: String(notes.size + 1), text, at: new Date('2026-01-02T03:04:05Z') }
-    notes.set(note.id, note)
-    return note
-  },
-  http: { status: 201 },
-})
-const getNote = operation({
-  name: 'getNote',
-  input: z.object({ id: z.string() }),
-  errors,
-  handler: ({ id }) => {
-    const note = notes.get(id)
-    if (!note) throw errors.NOT_FOUND()
-    return note
-  },
-})
-const listNotes = operation({
-  name: 'listNotes',
-  input: z.object({ q: z.string().optional() }),
-  handler: ({ q }) => ({ notes: [...notes.values()].filter((note) => !q || note.text.includes(q)) }),
-})
 // Answers when the test says so: for cancelling a query in flight.
 const slowNote = operation({ name: 'slowNote', input: z.object({}), handler: () => new Promise<{ done: true }>((resolve) => (release = () => resolve({ done: true }))) })
 
@@ -43,14 +18,7 @@ const api = {
 }
 const handlers = router(api)
 const seen: Request[] = []
-// As in fetch-client.test.ts: the client's fetch goes straight to the route handlers, no server.
-const client = createClient<typeof api>({
-  baseUrl: 'http://notes.test',
-  fetch: async (request) => {
-    seen.push(request)
-    return handlers[request.method as HttpMethod](request, { params: Promise.resolve({}) })
-  },
-})
+const client = createClient<typeof api>({ baseUrl: 'http://notes.test', fetch: inProcessFetch(handlers, seen) })
 const queries = createQueryHelpers(client)
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } })
 afterEach(() => queryClient.clear())

@@ -1,5 +1,3 @@
-import { PGlite } from '@electric-sql/pglite'
-import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
@@ -14,9 +12,9 @@ import {
   postgresIdempotencyStore,
   route,
   type IdempotencyStore,
-  type Queryable,
 } from '../index'
 import { withActionContext } from '../testing'
+import { testDatabases } from './databases.fixture'
 
 /** An operation that counts its runs and takes a while, so concurrent calls overlap. */
 function counted(store: IdempotencyStore, delayMs = 20) {
@@ -100,31 +98,7 @@ describe('idempotency() on the form door', () => {
   })
 })
 
-const postgresUrl = process.env.TEST_DATABASE_URL
-if (!postgresUrl) {
-  if (process.env.REQUIRE_POSTGRES === '1') throw new Error('REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set: postgresIdempotencyStore() cannot be tested.')
-  console.warn('SKIPPING postgresIdempotencyStore() on PostgreSQL: TEST_DATABASE_URL is not set.')
-}
-
-const databases: { name: string; skip: boolean; open: () => Promise<{ db: Queryable; close: () => Promise<void> }> }[] = [
-  {
-    name: 'PGlite',
-    skip: false,
-    open: async () => {
-      const db = new PGlite()
-      return { db, close: () => db.close() }
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    skip: !postgresUrl,
-    open: async () => {
-      const pool = new pg.Pool({ connectionString: postgresUrl, max: 10 })
-      await pool.query('drop table if exists actionroute_idempotency')
-      return { db: pool, close: async () => (await pool.query('drop table if exists actionroute_idempotency'), await pool.end()) }
-    },
-  },
-]
+const databases = testDatabases('postgresIdempotencyStore()', 'actionroute_idempotency', IDEMPOTENCY_TABLE_SQL)
 
 describe.each(databases)('postgresIdempotencyStore() on $name', ({ skip, open }) => {
   let close = async () => {}
@@ -133,7 +107,6 @@ describe.each(databases)('postgresIdempotencyStore() on $name', ({ skip, open })
   it.skipIf(skip)('lets one of many concurrent calls with a key run, and replays its answer to the rest', async () => {
     const opened = await open()
     close = opened.close
-    await opened.db.query(IDEMPOTENCY_TABLE_SQL, [])
     const { op, runs } = counted(postgresIdempotencyStore(opened.db), 50)
     for (let key = 0; key < 20; key++) {
       const answers = await Promise.all(Array.from({ length: 5 }, () => post(op, { name: `n${key}` }, `key-${key}`)))

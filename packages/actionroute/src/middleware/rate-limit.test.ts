@@ -1,9 +1,8 @@
-import { PGlite } from '@electric-sql/pglite'
-import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { action, formAction, idle, memoryStore, operation, postgresStore, rateLimit, RATE_LIMIT_TABLE_SQL, route, type RateLimitStore } from '../index'
 import { withActionContext } from '../testing'
+import { testDatabases } from './databases.fixture'
 
 const byHeader = (ctx: { headers: Headers }) => ctx.headers.get('x-client') ?? undefined
 
@@ -77,31 +76,7 @@ describe('memoryStore()', () => {
   })
 })
 
-const postgresUrl = process.env.TEST_DATABASE_URL
-if (!postgresUrl) {
-  if (process.env.REQUIRE_POSTGRES === '1') throw new Error('REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set: postgresStore() cannot be tested.')
-  console.warn('SKIPPING postgresStore() on PostgreSQL: TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres).')
-}
-
-const stores: { name: string; skip: boolean; open: () => Promise<{ db: { query(text: string, params: unknown[]): Promise<{ rows: unknown[] }> }; close: () => Promise<void> }> }[] = [
-  {
-    name: 'PGlite',
-    skip: false,
-    open: async () => {
-      const db = new PGlite()
-      return { db, close: () => db.close() }
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    skip: !postgresUrl,
-    open: async () => {
-      const pool = new pg.Pool({ connectionString: postgresUrl, max: 10 })
-      await pool.query('drop table if exists actionroute_rate_limits')
-      return { db: pool, close: async () => (await pool.query('drop table if exists actionroute_rate_limits'), await pool.end()) }
-    },
-  },
-]
+const stores = testDatabases('postgresStore()', 'actionroute_rate_limits', RATE_LIMIT_TABLE_SQL)
 
 describe.each(stores)('postgresStore() on $name', ({ skip, open }) => {
   let close = async () => {}
@@ -110,7 +85,6 @@ describe.each(stores)('postgresStore() on $name', ({ skip, open }) => {
   it.skipIf(skip)('counts every concurrent call exactly once, per key and window', async () => {
     const opened = await open()
     close = opened.close
-    await opened.db.query(RATE_LIMIT_TABLE_SQL, [])
     const store = postgresStore(opened.db)
     const counts = await Promise.all(Array.from({ length: 50 }, () => store.hit('writes:a', 60_000)))
     expect(counts.map((c) => c.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
