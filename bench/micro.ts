@@ -7,13 +7,13 @@ import { NextRequest, NextResponse } from 'next/server'
 import { performance } from 'node:perf_hooks'
 import type { BenchUser } from './app/lib/db'
 
-// db.ts keeps its pool on globalThis: a stub put there first answers the insert without a database.
+// db.ts keeps its database on globalThis: a stub put there first answers the insert without a database.
 const stub = {
   query: async (_sql: string, [name, email]: [string, string | null]) => ({
     rows: [{ id: '1', name, email, created_at: new Date() } satisfies BenchUser],
   }),
 }
-Object.assign(globalThis, { benchPool: stub })
+Object.assign(globalThis, { benchDatabase: Promise.resolve(stub) })
 const { POST: hand } = await import('./app/app/hand/route')
 const { POST: actionroute } = await import('./app/app/actionroute/route')
 const { checkNewUser, newUserInput } = await import('./app/lib/new-user')
