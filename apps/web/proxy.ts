@@ -31,6 +31,7 @@ export const config = {
     { source: '/((?!api/|_next/).*)', has: [{ type: 'header', key: 'content-type', value: 'multipart/form-data.*' }] },
     // The HTML documents, for their Content-Security-Policy nonce (prefetches carry no document).
     { source: '/', missing: [{ type: 'header', key: 'next-router-prefetch' }, { type: 'header', key: 'purpose', value: 'prefetch' }] },
+    { source: '/compare', missing: [{ type: 'header', key: 'next-router-prefetch' }, { type: 'header', key: 'purpose', value: 'prefetch' }] },
     '/api/docs',
   ],
 }
@@ -172,10 +173,13 @@ function policyFor(pathname: string, nonce: string): string {
   ].join('; ')
 }
 
+/** The HTML documents proxy.ts gives a Content-Security-Policy (see the matcher). */
+const DOCUMENTS = new Set(['/', '/compare', '/api/docs'])
+
 /** A fresh nonce per document, in the policy Next reads from the request and the one the browser gets. */
 function withContentSecurityPolicy(request: NextRequest): Response | undefined {
   const { pathname } = request.nextUrl
-  if (request.method !== 'GET' || (pathname !== '/' && pathname !== '/api/docs')) return undefined
+  if (request.method !== 'GET' || !DOCUMENTS.has(pathname)) return undefined
   const nonce = btoa(crypto.randomUUID())
   const policy = policyFor(pathname, nonce)
   const headers = new Headers(request.headers)

@@ -36,7 +36,7 @@ export default async function Home({ searchParams }: PageProps<'/'>) {
       <h1>User Directory</h1>
       <p className="lead">
         One <code>addUser</code> operation, two doors: a Server Action and an API route. Both save to the same database;
-        the list shows which door each user came through. See the{' '}
+        the list shows which door each user came through. <Link href="/compare">API Route or Server Action? Compare them live</Link>, or see the{' '}
         {/* eslint-disable-next-line @next/next/no-html-link-for-pages -- /api/docs is a route handler, not a page */}
         <a href="/api/docs">API reference</a> (OpenAPI at <a href="/api/openapi.json"><code>/api/openapi.json</code></a>).
       </p>

@@ -5,32 +5,11 @@ import { useState, useTransition, type FormEvent } from 'react'
 import { useDirectory } from './directory'
 import { Field } from './field'
 import { useHydrated } from './use-hydrated'
-
-interface ApiResult {
-  status: number
-  body: unknown
-  ms: number
-}
+import { addUserPayload, postAddUser, type RouteAnswer } from './add-user-route'
 
 interface ProblemBody {
   detail?: string
   errors?: { path: string; message: string }[]
-}
-
-async function post(payload: object): Promise<ApiResult> {
-  const startedAt = performance.now()
-  const elapsed = () => Math.round(performance.now() - startedAt)
-  try {
-    const response = await fetch('/api/addUser', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(payload),
-    })
-    const body: unknown = await response.json().catch(() => null)
-    return { status: response.status, body, ms: elapsed() }
-  } catch (error) {
-    return { status: 0, body: { detail: `The request failed: ${String(error)}` }, ms: elapsed() }
-  }
 }
 
 /** Adds a user by calling the API route with fetch, and shows exactly what came back. */
@@ -39,7 +18,7 @@ export function ApiPanel() {
   const { showAdding } = useDirectory()
   const hydrated = useHydrated()
   const [pending, startTransition] = useTransition()
-  const [result, setResult] = useState<ApiResult | null>(null)
+  const [result, setResult] = useState<RouteAnswer | null>(null)
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault()
@@ -50,7 +29,7 @@ export function ApiPanel() {
     // One transition from submit to the refreshed list: the new user shows at once and gives way to the saved row.
     startTransition(async () => {
       showAdding({ name, email, door: 'route' })
-      const answer = await post({ name, ...(email.trim() ? { email } : {}) })
+      const answer = await postAddUser(addUserPayload(name, email))
       startTransition(() => {
         setResult(answer)
         if (answer.status >= 200 && answer.status < 300) {

@@ -1,0 +1,29 @@
+/** What the API route answered, as the panels show it: status, parsed body, and the round trip in ms. */
+export interface RouteAnswer {
+  status: number
+  body: unknown
+  ms: number
+}
+
+/**
+ * How the browser calls the API route's door: `fetch` with a JSON body. Never throws: a network failure is
+ * status 0 with its message as the `detail`, like a problem's.
+ */
+export async function postAddUser(payload: { name: string; email?: string }): Promise<RouteAnswer> {
+  const startedAt = performance.now()
+  const elapsed = () => Math.round(performance.now() - startedAt)
+  try {
+    const response = await fetch('/api/addUser', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(payload),
+    })
+    const body: unknown = await response.json().catch(() => null)
+    return { status: response.status, body, ms: elapsed() }
+  } catch (error) {
+    return { status: 0, body: { detail: `The request failed: ${String(error)}` }, ms: elapsed() }
+  }
+}
+
+/** The JSON payload for a name and an optional email, as both the home page and /compare send it. */
+export const addUserPayload = (name: string, email: string) => ({ name, ...(email.trim() ? { email } : {}) })
