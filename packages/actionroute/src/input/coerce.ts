@@ -15,6 +15,38 @@ function variantsOf(schema: JsonSchema, root: JsonSchema): JsonSchema[] {
 const typesOf = (variants: JsonSchema[]) =>
   new Set(variants.flatMap((variant) => (Array.isArray(variant.type) ? variant.type : variant.type ? [variant.type] : [])))
 
+/** What coercion reads of one schema node. */
+interface Shape {
+  types: Set<string>
+  isDate: boolean
+  arraySchema: JsonSchema | undefined
+  objectSchema: JsonSchema | undefined
+  /** An unchecked checkbox sends nothing: an absent boolean-only field without a default means false. */
+  isCheckbox: boolean
+}
+
+// toJsonSchema caches each schema's JSON Schema, so its nodes are the same objects on every request: worked
+// out once per node, not once per field of every form (a node belongs to one root, which its $refs follow).
+const shapes = new WeakMap<JsonSchema, Shape>()
+const ANY: JsonSchema = {}
+
+function shapeOf(schema: JsonSchema, root: JsonSchema): Shape {
+  let shape = shapes.get(schema)
+  if (!shape) {
+    const variants = variantsOf(schema, root)
+    const types = typesOf(variants)
+    shape = {
+      types,
+      isDate: variants.some((variant) => variant[NATIVE_DATE]),
+      arraySchema: variants.find((variant) => variant.type === 'array'),
+      objectSchema: variants.find((variant) => variant.type === 'object' || variant.properties),
+      isCheckbox: types.size === 1 && types.has('boolean') && !variants.some((variant) => 'default' in variant),
+    }
+    shapes.set(schema, shape)
+  }
+  return shape
+}
+
 const isIndexKey = (key: string) => /^(0|[1-9]\d*)$/.test(key)
 
 /** Plain decimal notation only: `0x10`, `1e3`, ` 5 ` and `Infinity` stay strings and fail validation. */
@@ -25,48 +57,38 @@ const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/
  * (one value or `tags[0]`-style keys). A string that does not fit is left alone for validation to report.
  */
 function coerce(value: unknown, schema: JsonSchema, root: JsonSchema, checkboxes: boolean): unknown {
-  const variants = variantsOf(schema, root)
-  const types = typesOf(variants)
-  const arraySchema = variants.find((variant) => variant.type === 'array')
-  const objectSchema = variants.find((variant) => variant.type === 'object' || variant.properties)
+  const { types, isDate, arraySchema, objectSchema } = shapeOf(schema, root)
 
   if (typeof value === 'string') {
-    if (types.has('string') && !variants.some((variant) => variant[NATIVE_DATE])) return value
+    if (types.has('string') && !isDate) return value
     const trimmed = value.trim()
     if ((types.has('number') || types.has('integer')) && DECIMAL.test(value)) return Number(value)
     if (types.has('boolean') && TRUE.has(trimmed.toLowerCase())) return true
     if (types.has('boolean') && FALSE.has(trimmed.toLowerCase())) return false
-    if (variants.some((variant) => variant[NATIVE_DATE]) && !Number.isNaN(Date.parse(trimmed))) return new Date(trimmed)
-    if (arraySchema) return [coerce(value, arraySchema.items ?? {}, root, checkboxes)]
+    if (isDate && !Number.isNaN(Date.parse(trimmed))) return new Date(trimmed)
+    if (arraySchema) return [coerce(value, arraySchema.items ?? ANY, root, checkboxes)]
     return value
   }
   if (Array.isArray(value)) {
-    return arraySchema ? value.map((item) => coerce(item, arraySchema.items ?? {}, root, checkboxes)) : value
+    return arraySchema ? value.map((item) => coerce(item, arraySchema.items ?? ANY, root, checkboxes)) : value
   }
   if (typeof value === 'object' && value !== null && !(value instanceof File)) {
     const entries = Object.entries(value)
     if (arraySchema && entries.every(([key]) => isIndexKey(key))) {
       return entries
         .sort(([a], [b]) => Number(a) - Number(b))
-        .map(([, item]) => coerce(item, arraySchema.items ?? {}, root, checkboxes))
+        .map(([, item]) => coerce(item, arraySchema.items ?? ANY, root, checkboxes))
     }
     if (objectSchema) return coerceObject(value as Record<string, unknown>, objectSchema, root, checkboxes)
   }
   return value
 }
 
-/** An unchecked checkbox sends nothing: an absent boolean-only field without a default means false. */
-function isCheckbox(property: JsonSchema, root: JsonSchema): boolean {
-  const variants = variantsOf(property, root)
-  const types = typesOf(variants)
-  return types.size === 1 && types.has('boolean') && !variants.some((variant) => 'default' in variant)
-}
-
 function coerceObject(value: Record<string, unknown>, schema: JsonSchema, root: JsonSchema, checkboxes: boolean): Record<string, unknown> {
   const result: Record<string, unknown> = { ...value }
   for (const [key, property] of Object.entries(schema.properties ?? {})) {
     if (Object.hasOwn(value, key)) result[key] = coerce(value[key], property, root, checkboxes)
-    else if (checkboxes && isCheckbox(property, root)) result[key] = false
+    else if (checkboxes && shapeOf(property, root).isCheckbox) result[key] = false
   }
   return result
 }
