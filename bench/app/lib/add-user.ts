@@ -2,7 +2,7 @@ import { operation } from 'actionroute'
 import { insertUser } from './db'
 import { newUserInput } from './new-user'
 
-// The add-user operation actionroute serves through both doors: route() in app/actionroute, formAction() in app/actions.
+// The add-user operation actionroute serves through both doors: route() in app/actionroute, formAction() and action() in app/actions.
 export const addUser = operation({
   name: 'addUser',
   input: newUserInput,

@@ -1,9 +1,9 @@
 import { z } from 'zod'
 import type { NewUser } from './db'
 
-// The add-user rules twice, side by side: as the zod 4 schema actionroute validates with (variant b) and as
-// the hand-written checks of the plain route handler (variant a). Both trim and NFC-normalize the name and
-// lower-case the email; 1–100 characters, no control characters.
+// The add-user rules twice, side by side: as the zod 4 schema every library variant validates with (actionroute,
+// oRPC, next-safe-action) and as the hand-written checks of the plain Route Handler and Server Action. Both trim
+// and NFC-normalize the name and lower-case the email; 1–100 characters, no control characters.
 
 const NAME_MAX = 100
 const EMAIL_MAX = 254

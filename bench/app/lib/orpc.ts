@@ -2,7 +2,7 @@ import { os } from '@orpc/server'
 import { insertUser } from './db'
 import { newUserInput } from './new-user'
 
-// Variant (e): the add-user procedure in oRPC, served as POST /orpc/users by its OpenAPIHandler (app/orpc).
+// The add-user procedure in oRPC, served as POST /orpc/users by its OpenAPIHandler (app/orpc).
 export const router = {
   addUser: os
     .route({ method: 'POST', path: '/users', successStatus: 201 })

@@ -2,16 +2,18 @@
 
 import { useActionState, useState } from 'react'
 import { idle } from 'actionroute/client'
+import { addUserAction } from './action'
 import { addUserFormAction } from './form-action'
 import { addUserPlainAction } from './plain-action'
 import { addUserSafeAction } from './safe-action'
 
-// How a browser calls each action variant; the benchmark sends the same requests: (c) and (d) with the form's
-// FormData after the previous state, (f) with an object.
+// How a browser calls each action variant; the benchmark sends the same requests: the two form actions with
+// the previous state and the form's FormData, the other two with an object.
 export function AddUserForms() {
   const [plain, plainAction] = useActionState(addUserPlainAction, { status: 'idle' })
   const [form, formAction] = useActionState(addUserFormAction, idle)
-  const [safe, setSafe] = useState('')
+  const [called, setCalled] = useState('')
+  const name = (data: FormData) => String(data.get('name'))
   return (
     <>
       <form action={plainAction}>
@@ -24,16 +26,15 @@ export function AddUserForms() {
         <button>Add (formAction)</button>
         <output>{form.status === 'success' ? form.message : form.status}</output>
       </form>
-      <form
-        action={async (data) => {
-          const result = await addUserSafeAction({ name: String(data.get('name')) })
-          setSafe(result.data?.message ?? 'error')
-        }}
-      >
+      <form action={async (data) => setCalled((await addUserAction({ name: name(data) })).ok ? 'added' : 'error')}>
+        <input name="name" aria-label="Name (action)" />
+        <button>Add (action)</button>
+      </form>
+      <form action={async (data) => setCalled((await addUserSafeAction({ name: name(data) })).data?.message ?? 'error')}>
         <input name="name" aria-label="Name (next-safe-action)" />
         <button>Add (next-safe-action)</button>
-        <output>{safe}</output>
       </form>
+      <output>{called}</output>
     </>
   )
 }

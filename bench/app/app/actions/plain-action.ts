@@ -3,7 +3,7 @@
 import { insertUser, type BenchUser } from '@/lib/db'
 import { checkNewUser } from '@/lib/new-user'
 
-// Variant (c): the add-user Server Action written by hand, in the plain Next.js style, for useActionState:
+// The add-user Server Action written by hand, in the plain Next.js style, for useActionState:
 // the hand-written route's checks and insert, its answer as the form's next state.
 
 export type PlainState =

@@ -2,7 +2,7 @@ import { onError } from '@orpc/server'
 import { OpenAPIHandler } from '@orpc/openapi/fetch'
 import { router } from '@/lib/orpc'
 
-// Variant (e): oRPC's OpenAPIHandler mounted in a Route Handler, as oRPC's Next.js adapter docs show it.
+// The oRPC variant: its OpenAPIHandler mounted in a Route Handler, as oRPC's Next.js adapter docs show it.
 const handler = new OpenAPIHandler(router, {
   interceptors: [onError((error) => console.error(error))],
 })
