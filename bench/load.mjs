@@ -1,10 +1,12 @@
-// The load generator, run by overhead.mjs as its own process (pinned to another core than the server):
-// drives one route with autocannon and prints autocannon's result as JSON on stdout, plus `elapsedMs`.
-// Usage: node load.mjs '{"url":"http://127.0.0.1:3000/hand","amount":6000,"connections":20}'
-// (or "duration" in seconds instead of "amount").
+// The load generator, run by the benchmarks as its own process (pinned to another core than the server):
+// drives one door with autocannon and prints autocannon's result as JSON on stdout, plus `elapsedMs`.
+// Usage: node load.mjs '{"url":"http://127.0.0.1:3000/hand","encoding":"json","amount":6000,"connections":20}'
+// ("duration" in seconds instead of "amount"; "headers" are added to the encoding's, e.g. Next-Action).
 import autocannon from 'autocannon'
+import { ENCODINGS } from './encodings.mjs'
 
-const { url, amount, duration, connections } = JSON.parse(process.argv[2] ?? '{}')
+const { url, encoding = 'json', headers = {}, amount, duration, connections } = JSON.parse(process.argv[2] ?? '{}')
+const { headers: contentHeaders, body } = ENCODINGS[encoding]
 
 let counter = 0
 const startedAt = Date.now()
@@ -16,9 +18,9 @@ const instance = autocannon({
   requests: [
     {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...contentHeaders, ...headers },
       // A different name on every request, like real traffic; no email.
-      setupRequest: (request) => ({ ...request, body: JSON.stringify({ name: `Bench user ${++counter}` }) }),
+      setupRequest: (request) => ({ ...request, body: body({ name: `Bench user ${++counter}` }) }),
     },
   ],
 })

@@ -15,13 +15,13 @@
 // expression on shape ids), BENCH_SKIP_BUILD=1 (reuse .next-bench), BENCH_KEEP_WORKTREES=1.
 // Exit code 1 when the measured build (not "before") answers any shape with a 5xx or the server dies.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync, createWriteStream } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, createWriteStream } from 'node:fs'
 import http from 'node:http'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { CLK_TCK, busyPercent, canPin, freePort, median, pinned, processTree, serverActions, sleep, statOf, treeCpuMs } from './harness.mjs'
 import { BODY_LIMIT, GROUPS, SHAPE_IDS, buildShape, validActionRequest } from './parse-shapes.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -47,13 +47,6 @@ const config = {
   keepWorktrees: process.env.BENCH_KEEP_WORKTREES === '1',
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const median = (values) => {
-  if (values.length === 0) return null
-  const sorted = [...values].sort((x, y) => x - y)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
 const round1 = (value) => (value === null ? null : Math.round(value * 10) / 10)
 
 // ---- child processes: killed at the end, on error and on Ctrl-C
@@ -99,81 +92,10 @@ function run(command, args, { cwd = repoRoot, env = process.env, quiet = false }
 /** `command` under the shared heavy-work lock, so builds, e2e runs and benchmarks never overlap. */
 const locked = (command, args) => (config.lock === 'none' ? [command, args] : ['flock', [config.lock, command, ...args]])
 
-const hasTaskset = spawnSync('taskset', ['--version']).status === 0
-const canPin = hasTaskset && os.availableParallelism() >= 2
-const pinned = (core, command, args) => (canPin ? ['taskset', ['-c', String(core), command, ...args]] : [command, args])
-
-// ---- /proc: CPU time of a process tree
-
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
-
-/** Fields of /proc/<pid>/stat after the command name: [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime. */
-function statOf(pid) {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return text.slice(text.lastIndexOf(')') + 2).split(' ')
-  } catch {
-    return null
-  }
-}
-
-/** The pid and every descendant of it (next start may serve from a child process). */
-function processTree(root) {
-  const childrenOf = new Map()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    const fields = statOf(entry)
-    if (!fields) continue
-    const ppid = Number(fields[1])
-    if (!childrenOf.has(ppid)) childrenOf.set(ppid, [])
-    childrenOf.get(ppid).push(Number(entry))
-  }
-  const tree = []
-  const queue = [root]
-  while (queue.length > 0) {
-    const pid = queue.shift()
-    tree.push(pid)
-    queue.push(...(childrenOf.get(pid) ?? []))
-  }
-  return tree
-}
-
-/** utime + stime (+ reaped children's) of the tree, in milliseconds; 1/CLK_TCK resolution. */
-function treeCpuMs(root) {
-  let ticks = 0
-  for (const pid of processTree(root)) {
-    const fields = statOf(pid)
-    if (fields) ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
-  }
-  return (ticks * 1000) / CLK_TCK
-}
-
-function cpuTimes() {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number)
-  return { idle: fields[3] + fields[4], total: fields.reduce((sum, value) => sum + value, 0) }
-}
-
-/** Percent of all cores' time spent busy over the next `ms`: while this benchmark is idle, that is other people's work. */
-async function busyPercent(ms) {
-  const before = cpuTimes()
-  await sleep(ms)
-  const after = cpuTimes()
-  const total = after.total - before.total
-  return total > 0 ? Math.round((100 * (total - (after.idle - before.idle))) / total) : 0
-}
-
 // =====================================================================================================
 // The measuring process: `node parse.mjs --measure <json>` (under the lock, pinned to core 1). It serves
 // one build with `next start` on core 0 and runs one group of shapes against it.
 // =====================================================================================================
-
-async function freePort() {
-  const server = createServer()
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 /** One HTTP exchange on a fresh connection; never rejects. `onSent` fires once the request is fully written. */
 function exchange(base, { method, path: requestPath, headers = {}, body = null }, { timeoutMs, onSent, agent = false } = {}) {
@@ -292,11 +214,9 @@ async function measureGroup({ appDir, nextBin, ids, label, resultFile }) {
     throw new Error(`next start did not answer GET /api/users with 200 within 60 s. Its log:\n${tail()}`)
   }
 
-  const manifest = JSON.parse(readFileSync(path.join(appDir, DIST_DIR, 'server/server-reference-manifest.json'), 'utf8'))
-  const [actionId, action] = Object.entries(manifest.node).find(([, entry]) => entry.exportedName === 'addUserAction') ?? []
-  if (!actionId) throw new Error('addUserAction is not in the server reference manifest')
-  const page = Object.keys(action.workers)[0] ?? 'app/page'
-  const actionPath = page.replace(/^app/, '').replace(/\/page$/, '') || '/'
+  const action = serverActions(path.join(appDir, DIST_DIR)).addUserAction
+  if (!action) throw new Error('addUserAction is not in the server reference manifest')
+  const { id: actionId, path: actionPath } = action
   const context = { host, actionId, actionPath, actionLimit: actionBodyLimit(appDir) }
 
   const get = (timeoutMs) => exchange(base, { method: 'GET', path: '/api/users' }, { timeoutMs })
@@ -372,7 +292,7 @@ async function measureGroup({ appDir, nextBin, ids, label, resultFile }) {
     const request = shape.request
     const bytes = request.body ? request.body.length : Buffer.byteLength(`GET ${request.path} HTTP/1.1`)
     const row = { id: shape.id, door: shape.door, label: shape.label, detail: shape.detail, bytes }
-    row.otherCpuPercent = await busyPercent(300)
+    row.otherCpuPercent = Math.round(await busyPercent(300))
     const statuses = new Set()
     const answers = new Set()
     const note = (result) => {
