@@ -1,0 +1,369 @@
+// The peer benchmark (`npm run bench`): the same add-user insert through seven doors of one production build
+// of bench/app — a hand-written Route Handler, actionroute's route(), oRPC's OpenAPIHandler, a plain Server
+// Action, actionroute's formAction() and action(), and next-safe-action — on PostgreSQL and on PGlite (one
+// server start of the build per database). The server runs on core 0, autocannon and this script on core 1; the variants take
+// turns in an order rotated every round; after every round the rows in the table must equal the 2xx count.
+// Per variant: req/s, p50, p99, the server's CPU time per request and its RSS. Writes bench/results/peers.json,
+// peers.md and peers.svg. Takes the heavy-work lock itself (BENCH_LOCK=none when the caller holds it).
+//
+// Options (environment): BENCH_ROUNDS (5), BENCH_AMOUNT (3000 requests a round), BENCH_CONNECTIONS (20),
+// BENCH_WARMUP_SECONDS (5 per variant), BENCH_DATABASES (postgres,pglite), BENCH_DATABASE_URL, BENCH_SKIP_BUILD=1,
+// BENCH_MAX_BACKGROUND_CPU (10 %), BENCH_QUIET_WAIT_SECONDS (120), BENCH_RETRIES (2: a round disturbed by other
+// work is measured again up to this many times).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { chart } from './chart.mjs'
+import { ENCODINGS } from './encodings.mjs'
+import { assertAlive, benchDir, busyPercent, commandLine, cores, cpuModel, ensureDatabase, int, libraryVersion,
+  load, median, packageVersion, pinNote, runBenchmark, serverActions, startServer, stop, treeCpuMs, treeRssBytes,
+  usersTable, waitForQuiet, withoutPassword } from './harness.mjs'
+
+const resultsDir = path.join(benchDir, 'results')
+
+const config = {
+  databaseUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/actionroute_bench',
+  databases: (process.env.BENCH_DATABASES || 'postgres,pglite').split(',').map((name) => name.trim()),
+  amount: int('BENCH_AMOUNT', 3000),
+  connections: int('BENCH_CONNECTIONS', 20),
+  rounds: int('BENCH_ROUNDS', 5),
+  warmupSeconds: int('BENCH_WARMUP_SECONDS', 5),
+  // Other work on the machine (a test suite, a build) ruins a round: wait for it to stop first.
+  quiet: { maxPercent: int('BENCH_MAX_BACKGROUND_CPU', 10), seconds: int('BENCH_QUIET_WAIT_SECONDS', 120) },
+  // …and when it starts during a round, that round is measured again (this many times at most).
+  retries: Number(process.env.BENCH_RETRIES ?? 2),
+}
+
+const DATABASES = {
+  postgres: { label: 'PostgreSQL', env: () => ({ BENCH_DATABASE_URL: config.databaseUrl }) },
+  pglite: { label: 'PGlite', env: (dataDir) => ({ BENCH_DB: 'pglite', BENCH_PGLITE_DIR: dataDir }) },
+}
+for (const name of config.databases) {
+  if (!DATABASES[name]) throw new Error(`BENCH_DATABASES: unknown database "${name}"; use postgres, pglite or both`)
+}
+
+// A door is a path and an encoding; a Server Action's path is its page's, found in the build with its id.
+// Route Handlers first, then Server Actions; each library's door beside the one written by hand.
+const VARIANTS = [
+  { key: 'a', id: 'hand', label: 'hand-written Route Handler', kind: 'baseline', path: '/hand', encoding: 'json' },
+  { key: 'b', id: 'route', label: 'actionroute route()', kind: 'actionroute', path: '/actionroute', encoding: 'json' },
+  { key: 'c', id: 'orpc', label: 'oRPC OpenAPIHandler', kind: 'peer', path: '/orpc/users', encoding: 'json' },
+  { key: 'd', id: 'plainAction', label: 'plain Server Action', kind: 'baseline', action: 'addUserPlainAction', encoding: 'formAction' },
+  { key: 'e', id: 'formAction', label: 'actionroute formAction()', kind: 'actionroute', action: 'addUserFormAction', encoding: 'formAction' },
+  { key: 'f', id: 'action', label: 'actionroute action()', kind: 'actionroute', action: 'addUserAction', encoding: 'actionArguments' },
+  { key: 'g', id: 'safeAction', label: 'next-safe-action', kind: 'peer', action: 'addUserSafeAction', encoding: 'actionArguments' },
+]
+const byId = Object.fromEntries(VARIANTS.map((variant) => [variant.id, variant]))
+const GOAL = 0.97
+// actionroute's doors against the same door written by hand (the goal: at least 0.97 of its req/s), and against
+// the library that takes the same request: a JSON Route Handler (oRPC), an action called with an object (next-safe-action).
+const RATIOS = [
+  { ours: 'route', other: 'hand', goal: GOAL },
+  { ours: 'formAction', other: 'plainAction', goal: GOAL },
+  { ours: 'route', other: 'orpc' },
+  { ours: 'action', other: 'safeAction' },
+]
+// The issue's other goal: route() and formAction() each ahead of both other libraries.
+const AHEAD = { ours: ['route', 'formAction'], of: ['orpc', 'safeAction'] }
+
+/** Where each variant is sent: URL and headers (a Server Action's id and, as a browser sends it, the Origin). */
+function targetsOf(base) {
+  const actions = serverActions()
+  return Object.fromEntries(
+    VARIANTS.map((variant) => {
+      if (!variant.action) return [variant.id, { url: base + variant.path, headers: {} }]
+      const action = actions[variant.action]
+      if (!action) throw new Error(`${variant.action} is not in the build's server reference manifest`)
+      return [variant.id, { url: base + action.path, headers: { 'next-action': action.id, origin: base } }]
+    }),
+  )
+}
+
+// ---- sanity check: every door stores a valid user and refuses an invalid one, with the same rules
+
+async function send(target, variant, input) {
+  const { headers, body } = ENCODINGS[variant.encoding]
+  const response = await fetch(target.url, { method: 'POST', headers: { ...headers, ...target.headers }, body: body(input) })
+  return { status: response.status, type: response.headers.get('content-type') ?? '', text: await response.text() }
+}
+
+async function sanityCheck(targets, table) {
+  const problems = []
+  for (const variant of VARIANTS) {
+    const rowsBefore = await table.count()
+    const valid = await send(targets[variant.id], variant, { name: '  Sanity check  ' })
+    const expected = variant.action ? { status: 200, type: 'text/x-component' } : { status: 201, type: 'application/json' }
+    // The name as stored (trimmed) in the answer, and no error in an action's payload.
+    const stored =
+      valid.text.includes('"name":"Sanity check"') && !/"(errors|validationErrors|serverError)"|"status":"error"/.test(valid.text)
+    if (valid.status !== expected.status || !valid.type.startsWith(expected.type) || !stored) {
+      problems.push(`(${variant.key}) ${variant.label}: valid input → ${valid.status} ${valid.type} ${valid.text.slice(0, 300)}`)
+    }
+    const invalid = await send(targets[variant.id], variant, { name: '   ' })
+    const refused = variant.action ? invalid.status === 200 : invalid.status === 400 || invalid.status === 422
+    if (!refused || !invalid.text.includes('Name is required')) {
+      problems.push(`(${variant.key}) ${variant.label}: blank name → ${invalid.status} ${invalid.text.slice(0, 300)}`)
+    }
+    const added = (await table.count()) - rowsBefore
+    if (added !== 1) problems.push(`(${variant.key}) ${variant.label}: ${added} rows stored for one valid and one invalid input`)
+  }
+  if (problems.length > 0) throw new Error(`Sanity check failed:\n${problems.join('\n')}`)
+  console.log('Sanity check passed: each variant stores a valid user (201, or 200 with the RSC payload) and refuses a blank name.')
+}
+
+// ---- measurement
+
+const loadOf = (target, variant, limit) =>
+  load({ url: target.url, headers: target.headers, encoding: variant.encoding, connections: config.connections, ...limit })
+
+/** Round r runs the variants rotated by r − 1, so each takes every position in turn. */
+const orderOf = (round) => VARIANTS.map((_, index) => VARIANTS[(index + round - 1) % VARIANTS.length])
+
+async function measureRound(server, table, target, variant, round) {
+  assertAlive(server)
+  await table.truncate()
+  const busyBefore = await waitForQuiet(config.quiet)
+  const cpuBefore = treeCpuMs(server.pid)
+  let rssPeak = treeRssBytes(server.pid)
+  const sampling = setInterval(() => (rssPeak = Math.max(rssPeak, treeRssBytes(server.pid))), 500)
+  let result
+  try {
+    result = await loadOf(target, variant, { amount: config.amount })
+  } finally {
+    clearInterval(sampling)
+  }
+  const cpuMs = treeCpuMs(server.pid) - cpuBefore
+  const rssEnd = treeRssBytes(server.pid)
+  const rows = await table.count()
+  const busyAfter = await busyPercent()
+  const completed = result.requests.total
+  return {
+    round,
+    variant: variant.id,
+    rps: completed / (result.elapsedMs / 1000),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuUs: (cpuMs * 1000) / completed,
+    rssMB: Math.max(rssPeak, rssEnd) / 2 ** 20,
+    rows,
+    ok: result['2xx'],
+    trouble: [
+      ...(rows !== result['2xx'] ? [`ROW MISMATCH: ${rows} rows vs ${result['2xx']} 2xx responses`] : []),
+      ...(result.non2xx || result.errors || result.timeouts
+        ? [`non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`]
+        : []),
+    ],
+    background: Math.max(busyBefore, busyAfter),
+  }
+}
+
+async function measureDatabase(name) {
+  const database = DATABASES[name]
+  console.log(`\n==== ${database.label} ====`)
+  const dataDir = name === 'pglite' ? mkdtempSync(path.join(os.tmpdir(), 'actionroute-bench-pglite-')) : null
+  if (name === 'postgres') await ensureDatabase(config.databaseUrl)
+  const { base, server } = await startServer(database.env(dataDir))
+  try {
+    const table = usersTable(base)
+    const targets = targetsOf(base)
+    console.log("Sanity check (oRPC's onError interceptor logs the blank name it refuses: expected)")
+    await sanityCheck(targets, table)
+    for (const variant of VARIANTS) {
+      await waitForQuiet(config.quiet)
+      console.log(`Warm-up (${variant.key}) ${variant.label} for ${config.warmupSeconds} s`)
+      await loadOf(targets[variant.id], variant, { duration: config.warmupSeconds })
+      await table.settle()
+    }
+    const samples = []
+    const problems = []
+    const disturbed = []
+    for (let round = 1; round <= config.rounds; round++) {
+      for (const variant of orderOf(round)) {
+        let sample = await measureRound(server, table, targets[variant.id], variant, round)
+        for (let retry = 1; retry <= config.retries && sample.background > config.quiet.maxPercent; retry++) {
+          console.log(`  other work used ${sample.background.toFixed(0)} % of the CPU around (${variant.key}): measuring it again`)
+          sample = { ...(await measureRound(server, table, targets[variant.id], variant, round)), retries: retry }
+        }
+        samples.push(sample)
+        console.log(
+          `${database.label} round ${round} (${variant.key}) ${variant.label.padEnd(26)} ${sample.rps.toFixed(0).padStart(5)} req/s, ` +
+            `p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.cpuUs.toFixed(0)} µs CPU/req, ${sample.rssMB.toFixed(0)} MB, ` +
+            `${sample.rows} rows${sample.trouble.length ? '' : ' = 2xx'}`,
+        )
+        if (sample.trouble.length > 0) {
+          const message = `${database.label} round ${round} (${variant.key}): ${sample.trouble.join('; ')}`
+          problems.push(message)
+          console.error(`\n!!!!!!!! ${message} !!!!!!!!\n`)
+        }
+        if (sample.background > config.quiet.maxPercent) {
+          const message = `${database.label} round ${round} (${variant.key}): machine busy with other work (${sample.background.toFixed(0)} % CPU)`
+          disturbed.push(message)
+          console.error(`  !! ${message}: treat this round with suspicion`)
+        }
+      }
+    }
+    await table.truncate()
+    return { name, label: database.label, samples, problems, disturbed }
+  } finally {
+    await stop(server)
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+// ---- summary
+
+function summarize({ samples }) {
+  const stats = Object.fromEntries(
+    VARIANTS.map(({ id }) => {
+      const mine = samples.filter((sample) => sample.variant === id)
+      const rps = mine.map((sample) => sample.rps)
+      const of = (field) => median(mine.map((sample) => sample[field]))
+      return [id, { rps: median(rps), min: Math.min(...rps), max: Math.max(...rps), p50: of('p50'), p99: of('p99'), cpuUs: of('cpuUs'), rssMB: of('rssMB') }]
+    }),
+  )
+  const rounds = [...new Set(samples.map((sample) => sample.round))]
+  const rpsIn = (round, id) => samples.find((sample) => sample.round === round && sample.variant === id).rps
+  const ratios = RATIOS.map(({ ours, other, goal }) => {
+    // Each round's two measured within minutes of each other: less exposed to slow drift than the medians.
+    const paired = rounds.map((round) => rpsIn(round, ours) / rpsIn(round, other))
+    const throughput = stats[ours].rps / stats[other].rps
+    return {
+      ours,
+      other,
+      throughput,
+      paired: { median: median(paired), min: Math.min(...paired), max: Math.max(...paired) },
+      cpu: stats[ours].cpuUs / stats[other].cpuUs,
+      ...(goal ? { goal, met: throughput >= goal } : {}),
+    }
+  })
+  const ahead = AHEAD.ours.map((ours) => ({
+    ours,
+    ratios: Object.fromEntries(AHEAD.of.map((other) => [other, stats[ours].rps / stats[other].rps])),
+    met: AHEAD.of.every((other) => stats[ours].rps > stats[other].rps),
+  }))
+  return { stats, ratios, ahead }
+}
+
+// ---- report
+
+const n0 = (value) => value.toFixed(0)
+const ms = (value) => (Number.isInteger(value) ? String(value) : value.toFixed(1))
+const verdict = (met) => (met ? '**met**' : '**missed**')
+
+function tableOf(run) {
+  const { stats, ratios, ahead } = run.summary
+  const name = (id) => byId[id].label
+  return [
+    `### ${run.label}`,
+    '',
+    '| Variant | req/s (median) | req/s min–max | p50 ms | p99 ms | server CPU µs/req | server RSS MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...VARIANTS.map(({ id, key, label }) => {
+      const s = stats[id]
+      return `| (${key}) ${label} | ${n0(s.rps)} | ${n0(s.min)}–${n0(s.max)} | ${ms(s.p50)} | ${ms(s.p99)} | ${n0(s.cpuUs)} | ${n0(s.rssMB)} |`
+    }),
+    '',
+    ...ratios.map(
+      (r) =>
+        `- ${name(r.ours)} / ${name(r.other)}: **${r.throughput.toFixed(3)}** req/s ` +
+        `(within each round: median ${r.paired.median.toFixed(3)}, ${r.paired.min.toFixed(3)}–${r.paired.max.toFixed(3)}); ` +
+        `CPU per request ${r.cpu.toFixed(3)}${r.goal ? `. Goal ≥ ${r.goal}: ${verdict(r.met)}` : ''}`,
+    ),
+    ...ahead.map(
+      (a) =>
+        `- Goal: ${name(a.ours)} ahead of ${Object.keys(a.ratios).map(name).join(' and ')}: ${verdict(a.met)} ` +
+        `(${Object.entries(a.ratios).map(([other, ratio]) => `${ratio.toFixed(3)} × ${name(other)}`).join(', ')})`,
+    ),
+    run.problems.length > 0
+      ? `- **INVALID: ${run.problems.length} round(s) with problems:** ${run.problems.join('; ')}`
+      : '- Rows in `bench_users` equalled the 2xx count after every round.',
+    ...(run.samples.some((sample) => sample.retries)
+      ? [`- ${run.samples.filter((sample) => sample.retries).length} round(s) measured again: other work started during them.`]
+      : []),
+    run.disturbed.length > 0
+      ? `- **NOISY: other processes used the CPU around ${run.disturbed.length} round(s)** (see "other CPU %" below).`
+      : `- No other CPU load above ${config.quiet.maxPercent} % just before or after any round.`,
+    '',
+  ]
+}
+
+function report(data) {
+  const lines = [
+    '# Peer benchmark: one add-user insert through seven doors',
+    '',
+    `\`npm run bench\` (bench/peers.mjs, the app in bench/app): ${config.rounds} rounds of ${config.amount} requests per variant and database,`,
+    `${config.connections} connections; medians over the rounds.`,
+    '',
+    '![Requests per second of each variant on PostgreSQL and on PGlite](peers.svg)',
+    '',
+    ...data.runs.flatMap(tableOf),
+    '## What was measured',
+    '',
+    '- One production build (`next build`) of bench/app, served by `next start`, once per database: PostgreSQL through a',
+    '  `pg` pool of 10, or PGlite in the server process (a fresh data directory in /tmp). Every variant validates with the',
+    '  same rules (zod 4 `newUserInput`; the two hand-written variants check them by hand) and runs the same insert.',
+    '- (a)–(c) take a JSON body. (d) and (e) are called as `useActionState` calls them: `POST /actions` with',
+    '  `Next-Action: <id from the build>` and React\'s multipart reply (`_1_name`, then `0` = `[{"status":"idle"},"$K1"]`);',
+    '  (f) and (g) as a direct call with an object: `[{"name":…}]` as text/plain. Each answers 200 with an RSC payload.',
+    '  Before measuring, every variant must store a valid user and refuse a blank name.',
+    '- The goals compare route() and formAction() with the same door written by hand. Against the other libraries,',
+    '  the like-for-like pairs are route() and oRPC (JSON Route Handlers) and action() and next-safe-action (actions',
+    '  called with an object); a form action (multipart, form state) costs more than either.',
+    '- **req/s**: completed requests over the time to the last response. **p50/p99**: autocannon, whole milliseconds.',
+    '  **server CPU µs/req**: utime + stime of the `next start` process tree (/proc/<pid>/stat) over the round, divided by',
+    '  its requests; PostgreSQL\'s own processes are not in it (PGlite, in the server, is). **RSS**: VmRSS of that tree,',
+    '  the highest reading in the round (sampled every 0.5 s), median over rounds; the server is shared by all',
+    '  variants, so this is mostly the server\'s size at that point of the run.',
+    `- Order: round r runs the variants rotated by r − 1; a ${config.warmupSeconds} s warm-up per variant first.`,
+    '',
+    '## Setup',
+    '',
+    `- Date: ${data.date}; took ${n0(data.seconds)} s in all`,
+    `- Node ${process.version}, CPU ${data.machine.cpu} (${data.machine.cores} cores); ${pinNote}`,
+    `- ${Object.entries(data.versions).map(([name, version]) => `${name} ${version}`).join(', ')}`,
+    `- actionroute (last commit touching packages/actionroute/src): ${data.library}`,
+    `- PostgreSQL: ${withoutPassword(config.databaseUrl)} (unpinned, on the same machine)`,
+    `- Command: \`${data.command}\``,
+    '',
+    '## Rounds',
+    '',
+    '| Database | Round | Variant | req/s | p50 ms | p99 ms | CPU µs/req | RSS MB | other CPU % |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...data.runs.flatMap((run) =>
+      run.samples.map(
+        (s) =>
+          `| ${run.label} | ${s.round} | (${byId[s.variant].key}) ${byId[s.variant].label} | ${n0(s.rps)} | ${s.p50} | ${s.p99} | ` +
+          `${n0(s.cpuUs)} | ${n0(s.rssMB)} | ${n0(s.background)} |`,
+      ),
+    ),
+    '',
+  ]
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(path.join(resultsDir, 'peers.md'), lines.join('\n'))
+  writeFileSync(path.join(resultsDir, 'peers.json'), `${JSON.stringify(data, null, 2)}\n`)
+  writeFileSync(path.join(resultsDir, 'peers.svg'), chart(data, VARIANTS))
+  console.log(`\n${data.runs.flatMap(tableOf).join('\n')}\nWritten to bench/results/peers.md, peers.json and peers.svg`)
+}
+
+// ---- main
+
+runBenchmark(async ({ started }) => {
+  const runs = []
+  for (const name of config.databases) {
+    const run = await measureDatabase(name)
+    runs.push({ ...run, summary: summarize(run) })
+  }
+  report({
+    date: new Date().toISOString(),
+    seconds: (Date.now() - started) / 1000,
+    machine: { cpu: cpuModel(), cores, node: process.version, pinning: pinNote },
+    versions: Object.fromEntries(
+      ['next', '@orpc/server', '@orpc/openapi', 'next-safe-action', '@electric-sql/pglite', 'pg', 'zod'].map((name) => [name, packageVersion(name)]),
+    ),
+    library: libraryVersion(),
+    command: commandLine('bench', 'npm run bench'),
+    config: { ...config, databaseUrl: withoutPassword(config.databaseUrl) },
+    runs,
+  })
+  if (runs.some((run) => run.problems.length > 0)) process.exitCode = 1
+})
