@@ -29,7 +29,7 @@ export function NoJsLab() {
   return (
     <div className="doors">
       <section className="door" aria-label="Server Action without JavaScript">
-        <h4>Server Action</h4>
+        <h3>Server Action</h3>
         <form action={submit} aria-label="Add through the Server Action" noValidate>
           <Field name="name" label="Name" defaultValue={values?.name} errors={state.fieldErrors?.name} />
           <button type="submit" disabled={pending}>
@@ -42,7 +42,7 @@ export function NoJsLab() {
         </div>
       </section>
       <section className="door" aria-label="API Route without JavaScript">
-        <h4>API Route</h4>
+        <h3>API Route</h3>
         <form
           aria-label="Add through the API route"
           noValidate

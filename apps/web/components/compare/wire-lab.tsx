@@ -72,27 +72,28 @@ export function WireLab({ label, name, email, send }: { label: string; name: str
       <div role="status">{failure ? <p className="error">{failure}</p> : null}</div>
       {capture ? (
         <div className="doors" data-testid="wire-capture">
-          <ExchangeView door="action" exchange={capture.action.exchange} received={capture.action.state} />
-          <ExchangeView door="route" exchange={capture.route.exchange} received={capture.route.answer.body} />
+          <ExchangeView door="action" lab={label} exchange={capture.action.exchange} received={capture.action.state} />
+          <ExchangeView door="route" lab={label} exchange={capture.route.exchange} received={capture.route.answer.body} />
         </div>
       ) : null}
     </div>
   )
 }
 
-function ExchangeView({ door, exchange, received }: { door: Door; exchange: Exchange | undefined; received: unknown }) {
+function ExchangeView({ door, lab, exchange, received }: { door: Door; lab: string; exchange: Exchange | undefined; received: unknown }) {
   const title = DOOR_TITLE[door]
+  const region = `${title}: the wire (${lab.toLowerCase()})`
   if (!exchange) {
     return (
-      <section aria-label={`${title}: the wire`} className="door">
-        <h4>{title}</h4>
+      <section aria-label={region} className="door">
+        <h3>{title}</h3>
         <p className="error">No request was seen for this door.</p>
       </section>
     )
   }
   return (
-    <section aria-label={`${title}: the wire`} className="door" data-door={door}>
-      <h4>{title}</h4>
+    <section aria-label={region} className="door" data-door={door}>
+      <h3>{title}</h3>
       <dl className="wire-facts">
         <dt>Request</dt>
         <dd data-testid="request-line">
@@ -114,7 +115,7 @@ function ExchangeView({ door, exchange, received }: { door: Door; exchange: Exch
         <Headers list={exchange.requestHeaders} label={`${title} request headers`} />
         <p className="meta">The browser adds Origin, Cookie, User-Agent and Content-Length on the way out.</p>
       </details>
-      <h5>Request body</h5>
+      <h4>Request body</h4>
       <pre className="response wire" data-testid="request-body" tabIndex={0} aria-label={`${title} request body`}>
         {exchange.requestBody}
       </pre>
@@ -122,11 +123,11 @@ function ExchangeView({ door, exchange, received }: { door: Door; exchange: Exch
         <summary>Response headers ({exchange.responseHeaders.length})</summary>
         <Headers list={exchange.responseHeaders} label={`${title} response headers`} />
       </details>
-      <h5>Response body{door === 'action' ? ' (React Server Components payload)' : ''}</h5>
+      <h4>Response body{door === 'action' ? ' (React Server Components payload)' : ''}</h4>
       <pre className="response wire" data-testid="response-body" tabIndex={0} aria-label={`${title} response body`}>
         {exchange.responseBody}
       </pre>
-      <h5>What the calling code gets</h5>
+      <h4>What the calling code gets</h4>
       <pre className="response" data-testid="received" tabIndex={0} aria-label={`${title}: what the calling code gets`}>
         {JSON.stringify(received, null, 2)}
       </pre>
