@@ -31,7 +31,7 @@ const webProject = (name: string, env: Record<string, string>): TestProjectInlin
   test: {
     name,
     root: web,
-    include: ['server/**/*.test.ts', 'app/**/*.test.ts'],
+    include: ['server/**/*.test.ts', 'app/**/*.test.ts', 'components/**/*.test.ts'],
     env,
     testTimeout: 20_000,
     hookTimeout: 60_000,

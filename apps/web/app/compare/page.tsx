@@ -5,7 +5,8 @@ import type { ReactNode } from 'react'
 import { NoJsLab } from '@/components/compare/no-js-lab'
 import { SpeedLab } from '@/components/compare/speed-lab'
 import { WireLab } from '@/components/compare/wire-lab'
-import { sources, type Excerpt } from './sources'
+import type { Excerpt } from './excerpt'
+import { sources } from './sources'
 
 export const metadata: Metadata = {
   title: 'API Route or Server Action? · User Directory',
