@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser } from './browser'
 import { sendRaw } from './raw-http'
 import { startServer, type Server } from './server'
-import { addUser, eventually, linesOf, pagesFor } from './ui'
+import { addUser, eventually, linesOf, pagesFor, waitForHydration } from './ui'
 
 // The security headers as deployed (npm start): a Content-Security-Policy with a fresh nonce on each HTML
 // document, and the page and the API reference working under it in Chromium, with no violation reported.
@@ -45,7 +45,7 @@ describe('security headers', () => {
     const html = await first.text()
     expect(html).toContain(`nonce="${nonceOf(policies[0])}"`)
     await second.arrayBuffer()
-    for (const path of ['/', '/api/users', '/api/openapi.json', '/api/docs']) {
+    for (const path of ['/', '/compare', '/api/users', '/api/openapi.json', '/api/docs']) {
       const response = await fetch(`${server.url}${path}`)
       await response.arrayBuffer()
       expect([path, response.headers.get('x-content-type-options'), response.headers.get('referrer-policy'), response.headers.get('x-frame-options')]).toEqual([
@@ -67,6 +67,26 @@ describe('security headers', () => {
       const form = await addUser(opened.page, panel, { name: `Csp ${panel}` })
       await eventually(async () => (await linesOf(form.status))[0], `${panel} status`).toMatch(new RegExp(`^User Csp ${panel} added via`))
     }
+    expect(await watch()).toEqual([])
+  })
+
+  it('lets /compare work under its own nonce, capture and charts included, with no violation reported', async () => {
+    const response = await fetch(`${server.url}/compare`)
+    const policy = response.headers.get('content-security-policy')
+    expect(policy).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/)
+    expect(await response.text()).toContain(`nonce="${nonceOf(policy)}"`)
+
+    const opened = await open(`${server.url}/compare`)
+    const watch = await watchViolations(opened.page)
+    await opened.page.reload()
+    const { page } = opened
+    await waitForHydration(page)
+    await page.getByRole('button', { name: 'Send through both doors' }).click()
+    await page.getByTestId('wire-capture').first().waitFor()
+    const speed = page.getByRole('region', { name: 'Speed: one at a time, and all at once' })
+    await speed.getByLabel('Calls per door').selectOption('3')
+    await speed.getByRole('button', { name: 'Run the speed test' }).click()
+    await eventually(() => linesOf(speed.getByRole('status')), 'the speed run').toEqual(['Done: 12 calls, all saved.'])
     expect(await watch()).toEqual([])
   })
 

@@ -170,7 +170,8 @@ export default async function Compare() {
         title="Speed: one at a time, and all at once"
         verdict={
           <>
-            One at a time, the doors cost about the same: the same handler and the same insert, the action’s answer a little larger. All at once,
+            One at a time, both doors run the same handler and the same insert, but the action’s answer also carries the page’s new render
+            (its revalidation), so it is larger and usually slower — in exchange the page is up to date without a second request. All at once,
             the action calls wait in line — Next sends a page’s Server Actions one after another — while the route calls go out together. For
             mutations a person makes, the queue is a feature (no racing writes); for many reads or bulk work, call the route.
           </>
