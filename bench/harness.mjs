@@ -356,8 +356,9 @@ export function packageVersion(name) {
 /** The library is edited while benchmarks run: say which version was measured. */
 export function libraryVersion() {
   const git = (...args) => spawnSync('git', ['-C', benchDir, ...args], { encoding: 'utf8' }).stdout?.trim()
-  const commit = git('log', '-1', '--format=%h %s', '--', '../packages/actionroute/src')
-  if (!commit) return 'unknown (no git)'
+  const line = git('log', '-1', '--format=%h %s', '--', '../packages/actionroute/src')
+  if (!line) return 'unknown (no git)'
+  const commit = line.length > 100 ? `${line.slice(0, 99)}…` : line
   return git('status', '--porcelain', '--', '../packages/actionroute/src') ? `${commit} + uncommitted changes` : commit
 }
 
