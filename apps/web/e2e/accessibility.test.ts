@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { seedUsers } from './api'
 import { serverAndBrowserForFile } from './app'
-import { addUser, eventually, linesOf, panel, pagesFor } from './ui'
+import { addUser, eventually, linesOf, panel, pagesFor, rows } from './ui'
 
 // axe-core (WCAG 2.2 A and AA rules, and its best practices) on every page, in light and dark, in the states a
 // person gets them in: as loaded, after a refusal, after a success. No violation is tolerated.
@@ -53,6 +53,9 @@ describe.each(['light', 'dark'] as const)('axe, %s', (colorScheme) => {
       await eventually(() => linesOf(panel(page, name).status), `${name} success`).toContain(
         `User Axe ${colorScheme} ${name} added via ${name === 'API Route' ? 'API route' : 'server action'}`,
       )
+      // Settled: the refreshed list shows the saved row (during the refresh, Next swaps the document's metadata).
+      await eventually(() => rows(page).then((list) => list.some((row) => row.name === `Axe ${colorScheme} ${name}`)), 'the saved row').toBe(true)
+      await eventually(() => page.title(), 'the title').toBe('User Directory')
       found.push(...(await violations(page, `${name} added`)))
     }
     expect(found).toEqual([])
