@@ -16,7 +16,7 @@ const stub = {
 Object.assign(globalThis, { benchDatabase: Promise.resolve(stub) })
 const { POST: hand } = await import('./app/app/hand/route')
 const { POST: actionroute } = await import('./app/app/actionroute/route')
-const { checkNewUser, newUserInput } = await import('./app/lib/new-user')
+const { newUserInput } = await import('./app/lib/new-user')
 
 const ROUNDS = Number(process.env.MICRO_ROUNDS ?? 15)
 const BATCH = Number(process.env.MICRO_BATCH ?? 2000)
@@ -36,7 +36,7 @@ const cases: Record<string, () => Promise<unknown>> = {
   'new NextRequest only': async () => request(),
   'body a: request.json()': () => request().json(),
   'body b: readBody()': () => readBody(request()),
-  'validate a: checkNewUser': async () => checkNewUser({ name: ` Bench user ${++counter} ` }),
+  'validate a: zod safeParse': async () => newUserInput.safeParse({ name: ` Bench user ${++counter} ` }),
   "validate b: zod ['~standard'].validate": async () => newUserInput['~standard'].validate({ name: ` Bench user ${++counter} ` }),
   'respond a: NextResponse.json': () => NextResponse.json(output(), { status: 201 }).arrayBuffer(),
   'respond b: new Response(JSON.stringify)': () => {
@@ -73,5 +73,5 @@ for (const name of names) {
 const diff = (b: string, a: string) => (result.get(b)! - result.get(a)!).toFixed(1)
 console.log(`\nb − a: whole handler ${diff('b: route(addUser)', 'a: hand-written POST')} µs; ` +
   `body ${diff('body b: readBody()', 'body a: request.json()')}, ` +
-  `validation ${diff("validate b: zod ['~standard'].validate", 'validate a: checkNewUser')}, ` +
+  `validation ${diff("validate b: zod ['~standard'].validate", 'validate a: zod safeParse')}, ` +
   `response ${diff('respond b: new Response(JSON.stringify)', 'respond a: NextResponse.json')} µs`)

@@ -1,21 +1,22 @@
 'use server'
 
-import { insertUser, type BenchUser } from '@/lib/db'
-import { checkNewUser } from '@/lib/new-user'
+import { z } from 'zod'
+import { insertUser, type BenchUser, type NewUser } from '@/lib/db'
+import { newUserInput } from '@/lib/new-user'
 
-// The add-user Server Action written by hand, in the plain Next.js style, for useActionState:
-// the hand-written route's checks and insert, its answer as the form's next state.
+// The add-user Server Action written by hand, in the plain Next.js style, for useActionState: the schema's
+// safeParse on the form's fields, the insert, the answer as the form's next state.
 
 export type PlainState =
   | { status: 'idle' }
   | { status: 'success'; message: string; user: BenchUser }
-  | { status: 'error'; errors: Record<string, string> }
+  | { status: 'error'; errors: { [Field in keyof NewUser]?: string[] } }
 
 export async function addUserPlainAction(_previous: PlainState, formData: FormData): Promise<PlainState> {
   // Validate form fields
-  const checked = checkNewUser({ name: formData.get('name'), email: formData.get('email') || undefined })
-  if (!checked.ok) return { status: 'error', errors: checked.errors }
+  const parsed = newUserInput.safeParse({ name: formData.get('name'), email: formData.get('email') || undefined })
+  if (!parsed.success) return { status: 'error', errors: z.flattenError(parsed.error).fieldErrors }
   // Insert the user
-  const user = await insertUser(checked.value)
+  const user = await insertUser(parsed.data)
   return { status: 'success', message: `User ${user.name} added via server action`, user }
 }
