@@ -1,10 +1,10 @@
 import { AddUserForms } from './add-user-forms'
 
-// The page the three action variants belong to: the benchmark posts them to /actions with their Next-Action id.
+// The page the action variants belong to: the benchmark posts them to /actions with their Next-Action id.
 export default function ActionsPage() {
   return (
     <main>
-      <h1>Add a user, three ways</h1>
+      <h1>Add a user, five ways</h1>
       <AddUserForms />
     </main>
   )
