@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
   openapi,
@@ -101,13 +101,9 @@ describe('idempotency() on the form door', () => {
 const databases = testDatabases('postgresIdempotencyStore()', 'actionroute_idempotency', IDEMPOTENCY_TABLE_SQL)
 
 describe.each(databases)('postgresIdempotencyStore() on $name', ({ skip, open }) => {
-  let close = async () => {}
-  afterAll(() => close())
-
   it.skipIf(skip)('lets one of many concurrent calls with a key run, and replays its answer to the rest', async () => {
-    const opened = await open()
-    close = opened.close
-    const { op, runs } = counted(postgresIdempotencyStore(opened.db), 50)
+    const db = await open()
+    const { op, runs } = counted(postgresIdempotencyStore(db), 50)
     for (let key = 0; key < 20; key++) {
       const answers = await Promise.all(Array.from({ length: 5 }, () => post(op, { name: `n${key}` }, `key-${key}`)))
       // One ran; each of the others found it running (409) or finished (its answer replayed), depending on timing.
@@ -118,7 +114,7 @@ describe.each(databases)('postgresIdempotencyStore() on $name', ({ skip, open })
     }
     expect(runs).toHaveLength(20)
     // An expired answer frees its key.
-    await opened.db.query(`update actionroute_idempotency set expires_at = now() - interval '1 second' where key = 'addItem:key-0'`, [])
+    await db.query(`update actionroute_idempotency set expires_at = now() - interval '1 second' where key = 'addItem:key-0'`, [])
     expect((await read(await post(op, { name: 'other' }, 'key-0'))).status).toBe(201)
   }, 60_000)
 })

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { action, formAction, idle, memoryStore, operation, postgresStore, rateLimit, RATE_LIMIT_TABLE_SQL, route, type RateLimitStore } from '../index'
 import { withActionContext } from '../testing'
@@ -79,20 +79,16 @@ describe('memoryStore()', () => {
 const stores = testDatabases('postgresStore()', 'actionroute_rate_limits', RATE_LIMIT_TABLE_SQL)
 
 describe.each(stores)('postgresStore() on $name', ({ skip, open }) => {
-  let close = async () => {}
-  afterAll(() => close())
-
   it.skipIf(skip)('counts every concurrent call exactly once, per key and window', async () => {
-    const opened = await open()
-    close = opened.close
-    const store = postgresStore(opened.db)
+    const db = await open()
+    const store = postgresStore(db)
     const counts = await Promise.all(Array.from({ length: 50 }, () => store.hit('writes:a', 60_000)))
     expect(counts.map((c) => c.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
     expect(new Set(counts.map((c) => c.resetAt)).size).toBe(1)
     expect(Math.abs(counts[0]!.resetAt - (Date.now() + 60_000))).toBeLessThan(5_000)
     expect((await store.hit('writes:b', 60_000)).count).toBe(1)
     // A window that has ended starts again at 1.
-    await opened.db.query(`update actionroute_rate_limits set reset_at = now() - interval '1 second' where key = 'writes:a'`, [])
+    await db.query(`update actionroute_rate_limits set reset_at = now() - interval '1 second' where key = 'writes:a'`, [])
     expect((await store.hit('writes:a', 60_000)).count).toBe(1)
   }, 30_000) // PGlite takes a few seconds to start
 })
