@@ -5,7 +5,7 @@ import { useState, useTransition, type FormEvent } from 'react'
 import { useDirectory } from './directory'
 import { Field } from './field'
 import { useHydrated } from './use-hydrated'
-import { addUserPayload, postAddUser, type RouteAnswer } from './add-user-route'
+import { addUserPayload, postAddUser, type RouteAnswer } from './add-user-calls'
 
 interface ProblemBody {
   detail?: string

@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright'
 import type { Page } from 'playwright-core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { seedUsers } from './api'
 import { serverAndBrowserForFile } from './app'
 import { addUser, eventually, linesOf, panel, pagesFor, rows } from './ui'
@@ -85,8 +85,10 @@ describe.each(['light', 'dark'] as const)('axe, %s', (colorScheme) => {
   })
 
   it('/api/docs as loaded and with an operation opened', async () => {
-    const { page } = await open(app.server.url) // any page first: pagesFor waits for hydration on ours
-    await page.emulateMedia({ colorScheme })
+    // Swagger UI's page, not one of ours: opened directly (pagesFor waits for our pages' hydration).
+    const context = await app.browser.newContext({ colorScheme })
+    onTestFinished(() => context.close())
+    const page = await context.newPage()
     await page.goto(`${app.server.url}/api/docs`)
     const operation = page.locator('.opblock-summary-control').first()
     await operation.waitFor()

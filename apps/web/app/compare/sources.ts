@@ -17,7 +17,7 @@ import apiSource from '@/server/api.ts' with { type: 'text' }
 // @ts-expect-error -- a text import: the file's source, not its module
 import actionPanelSource from '@/components/action-panel.tsx' with { type: 'text' }
 // @ts-expect-error -- a text import: the file's source, not its module
-import routeCallSource from '@/components/add-user-route.ts' with { type: 'text' }
+import routeCallSource from '@/components/add-user-calls.ts' with { type: 'text' }
 
 /** Everything /compare's "definition" and "integration" rows show. */
 export const sources = {
@@ -28,5 +28,5 @@ export const sources = {
   actionDoor: declaration('apps/web/app/actions.ts', actionsSource, 'addUserAction'),
   routeDoor: [whole('apps/web/app/api/addUser/route.ts', routeSource), declaration('apps/web/server/api.ts', apiSource, 'api')],
   actionCall: declaration('apps/web/components/action-panel.tsx', actionPanelSource, 'ActionPanel'),
-  routeCall: declaration('apps/web/components/add-user-route.ts', routeCallSource, 'postAddUser'),
+  routeCall: declaration('apps/web/components/add-user-calls.ts', routeCallSource, 'postAddUser'),
 }

@@ -4,7 +4,7 @@ import { idle } from 'actionroute/client'
 import { useFormAction } from 'actionroute/react'
 import { useState } from 'react'
 import { addUserAction } from '@/app/actions'
-import { addUserPayload, postAddUser } from '../add-user-route'
+import { addUserPayload, postAddUser } from '../add-user-calls'
 import { Field } from '../field'
 import { useHydrated } from '../use-hydrated'
 

@@ -1,14 +1,11 @@
 'use client'
 
-import { idle } from 'actionroute/client'
 import { useId, useState } from 'react'
-import { addUserAction } from '@/app/actions'
-import { postAddUser } from '../add-user-route'
+import { postAddUser, postAddUserAction } from '../add-user-calls'
 import { useHydrated } from '../use-hydrated'
 import { callFrom, summarize, type Call, type Mode, type Series } from './speed'
-import { captureWire, type Door, type Exchange } from './wire'
+import { captureWire, DOOR_TITLE, type Door, type Exchange } from './wire'
 
-const DOOR_TITLE: Record<Door, string> = { action: 'Server Action', route: 'API Route' }
 const MODE_TITLE: Record<Mode, string> = { serial: 'one at a time', parallel: 'all at once' }
 const PLAN: { door: Door; mode: Mode }[] = [
   { door: 'action', mode: 'serial' },
@@ -32,9 +29,7 @@ async function callDoor(door: Door, name: string): Promise<Outcome> {
   let ok = false
   let error: string | undefined
   if (door === 'action') {
-    const form = new FormData()
-    form.set('name', name)
-    const state = await addUserAction(idle, form).catch((thrown: unknown) => ({ status: 'error' as const, formError: String(thrown) }))
+    const state = await postAddUserAction({ name }).catch((thrown: unknown) => ({ status: 'error' as const, formError: String(thrown) }))
     ok = state.status === 'success'
     if (state.status === 'error') error = state.formError
   } else {

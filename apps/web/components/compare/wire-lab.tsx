@@ -1,18 +1,15 @@
 'use client'
 
-import { idle, type FormState } from 'actionroute/client'
+import type { FormState } from 'actionroute/client'
 import { useId, useState, type FormEvent } from 'react'
-import { addUserAction } from '@/app/actions'
-import { addUserPayload, postAddUser, type RouteAnswer } from '../add-user-route'
+import { addUserPayload, postAddUser, postAddUserAction, type RouteAnswer } from '../add-user-calls'
 import { useHydrated } from '../use-hydrated'
-import { captureWire, type Door, type Exchange } from './wire'
+import { captureWire, DOOR_TITLE, type Door, type Exchange } from './wire'
 
 interface Capture {
   action: { state: FormState; exchange: Exchange | undefined }
   route: { answer: RouteAnswer; exchange: Exchange | undefined }
 }
-
-const DOOR_TITLE: Record<Door, string> = { action: 'Server Action', route: 'API Route' }
 
 /**
  * Sends the same input through both doors, one after the other — the Server Action as a form calls it
@@ -33,10 +30,7 @@ export function WireLab({ label, name, email, send }: { label: string; name: str
     setFailure(null)
     try {
       const { value, exchanges } = await captureWire(async () => {
-        const form = new FormData()
-        form.set('name', nameValue)
-        form.set('email', emailValue)
-        const state = await addUserAction(idle, form)
+        const state = await postAddUserAction({ name: nameValue, email: emailValue })
         const answer = await postAddUser(addUserPayload(nameValue, emailValue))
         return { state, answer }
       })

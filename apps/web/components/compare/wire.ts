@@ -5,6 +5,9 @@
 
 export type Door = 'action' | 'route'
 
+/** Each door as the page names it. */
+export const DOOR_TITLE: Record<Door, string> = { action: 'Server Action', route: 'API Route' }
+
 export interface Exchange {
   door: Door
   method: string

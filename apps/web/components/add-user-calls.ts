@@ -1,3 +1,18 @@
+import { idle, type FormState } from 'actionroute/client'
+import { addUserAction } from '@/app/actions'
+
+// How the browser calls each door of addUser, outside the home page's forms (the /compare page, the API panel).
+
+/**
+ * How a form calls the Server Action's door, outside a <form>: `addUserAction(previousState, formData)`, with the
+ * fields a form would send. Resolves with the form state the action answers.
+ */
+export function postAddUserAction(fields: { name: string; email?: string }): Promise<FormState> {
+  const form = new FormData()
+  for (const [name, value] of Object.entries(fields)) if (value !== undefined) form.set(name, value)
+  return addUserAction(idle, form)
+}
+
 /** What the API route answered, as the panels show it: status, parsed body, and the round trip in ms. */
 export interface RouteAnswer {
   status: number
