@@ -10,7 +10,8 @@
 // Options (environment): BENCH_ROUNDS (5), BENCH_AMOUNT (3000 requests a round), BENCH_CONNECTIONS (20),
 // BENCH_WARMUP_SECONDS (5 per variant), BENCH_DATABASES (postgres,pglite), BENCH_DATABASE_URL, BENCH_SKIP_BUILD=1,
 // BENCH_MAX_BACKGROUND_CPU (10 %), BENCH_QUIET_WAIT_SECONDS (120), BENCH_RETRIES (2: a round disturbed by other
-// work is measured again up to this many times).
+// work is measured again up to this many times), BENCH_DOORS (all: a comma-separated list of variant ids, e.g.
+// `formAction,safeFormAction`, for a focused comparison; its results go to bench/results/focus/, not the committed ones).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -20,7 +21,7 @@ import { assertAlive, benchDir, busyPercent, commandLine, cores, cpuModel, ensur
   load, median, packageVersion, pinNote, runBenchmark, serverActions, startServer, stop, treeCpuMs, treeRssBytes,
   usersTable, waitForQuiet, withoutPassword } from './harness.mjs'
 
-const resultsDir = path.join(benchDir, 'results')
+const resultsDir = path.join(benchDir, 'results', process.env.BENCH_DOORS ? 'focus' : '')
 
 const config = {
   databaseUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/actionroute_bench',
@@ -45,7 +46,7 @@ for (const name of config.databases) {
 
 // A door is a path and an encoding; a Server Action's path is its page's, found in the build with its id.
 // Route Handlers first, then Server Actions; each library's door beside the one written by hand.
-const VARIANTS = [
+const ALL_VARIANTS = [
   { key: 'a', id: 'hand', label: 'hand-written Route Handler', kind: 'baseline', path: '/hand', encoding: 'json' },
   { key: 'b', id: 'route', label: 'actionroute route()', kind: 'actionroute', path: '/actionroute', encoding: 'json' },
   { key: 'c', id: 'orpc', label: 'oRPC OpenAPIHandler', kind: 'peer', path: '/orpc/users', encoding: 'json' },
@@ -55,7 +56,13 @@ const VARIANTS = [
   { key: 'g', id: 'safeAction', label: 'next-safe-action', kind: 'peer', action: 'addUserSafeAction', encoding: 'actionArguments' },
   { key: 'h', id: 'safeFormAction', label: 'next-safe-action stateAction()', kind: 'peer', action: 'addUserSafeFormAction', encoding: 'formAction' },
 ]
+const chosen = process.env.BENCH_DOORS?.split(',').map((id) => id.trim())
+for (const id of chosen ?? []) {
+  if (!ALL_VARIANTS.some((variant) => variant.id === id)) throw new Error(`BENCH_DOORS: unknown door "${id}"; use ${ALL_VARIANTS.map((v) => v.id).join(', ')}`)
+}
+const VARIANTS = chosen ? ALL_VARIANTS.filter((variant) => chosen.includes(variant.id)) : ALL_VARIANTS
 const byId = Object.fromEntries(VARIANTS.map((variant) => [variant.id, variant]))
+const measured = (id) => id in byId
 const GOAL = 0.97
 // actionroute's doors against the same door written by hand (the goal: at least 0.97 of its req/s), and against
 // the library that takes the same request: a JSON Route Handler (oRPC), an action called with an object (next-safe-action).
@@ -65,7 +72,7 @@ const RATIOS = [
   { ours: 'route', other: 'orpc' },
   { ours: 'action', other: 'safeAction' },
   { ours: 'formAction', other: 'safeFormAction' },
-]
+].filter(({ ours, other }) => measured(ours) && measured(other))
 // The issue's other goal: route() and formAction() each ahead of both other libraries — as it is written (oRPC's
 // JSON route and next-safe-action called with an object), and for formAction() like for like: next-safe-action
 // taking the same form.
@@ -73,7 +80,7 @@ const AHEAD = [
   { ours: 'route', of: ['orpc', 'safeAction'] },
   { ours: 'formAction', of: ['orpc', 'safeAction'] },
   { ours: 'formAction', of: ['safeFormAction'] },
-]
+].filter(({ ours, of }) => measured(ours) && of.every(measured))
 
 /** Where each variant is sent: URL and headers (a Server Action's id and, as a browser sends it, the Origin). */
 function targetsOf(base) {
@@ -352,7 +359,7 @@ function report(data) {
   writeFileSync(path.join(resultsDir, 'peers.md'), lines.join('\n'))
   writeFileSync(path.join(resultsDir, 'peers.json'), `${JSON.stringify(data, null, 2)}\n`)
   writeFileSync(path.join(resultsDir, 'peers.svg'), chart(data, VARIANTS))
-  console.log(`\n${data.runs.flatMap(tableOf).join('\n')}\nWritten to bench/results/peers.md, peers.json and peers.svg`)
+  console.log(`\n${data.runs.flatMap(tableOf).join('\n')}\nWritten to ${path.relative(process.cwd(), resultsDir) || '.'}/peers.md, peers.json and peers.svg`)
 }
 
 // ---- main

@@ -7,7 +7,7 @@ import { forbidden, unauthorized, unstable_rethrow } from 'next/navigation'
 import { execute, type ErrorCodesOf, type FieldsOf, type InputOf, type Operation, type OutputOf } from '../core/operation'
 import { unexpected } from '../core/report'
 import { parseIdempotencyKey } from '../middleware/idempotency'
-import { defaultMessage, errorState, IDEMPOTENCY_FIELD, isSecretName, type ActionErrorValue, type FormState } from './envelope'
+import { defaultMessage, errorState, IDEMPOTENCY_FIELD, isSecretName, successState, type ActionErrorValue, type FormState } from './envelope'
 
 /** What a direct action answers: the data, or the error as a plain value with a typed `code`. */
 export type ActionResult<Data, Code extends string = string> = { ok: true; data: Data } | { ok: false; error: ActionErrorValue<Code> }
@@ -75,7 +75,7 @@ export function formAction<Op extends AnyOperation>(op: Op, options: FormActionO
       if (error instanceof ActionError) return errorState(error, form, isSecret)
       throw error
     }
-    const outcome = await execute(op, input, { ...(await actionContext()), idempotencyKey })
+    const outcome = await execute(op, input, await actionContext(idempotencyKey))
     if (outcome.ok) {
       try {
         await onSuccess?.(outcome.data)
@@ -84,8 +84,7 @@ export function formAction<Op extends AnyOperation>(op: Op, options: FormActionO
         unstable_rethrow(error)
         unexpected(error, { operation: `${op.name} onSuccess`, door: 'action' })
       }
-      const message = messageOf(outcome.data)
-      return { status: 'success', data: outcome.data, ...(message === undefined ? {} : { message }) }
+      return successState(outcome.data, messageOf(outcome.data))
     }
     if (options.authInterrupts) interrupt(outcome.error.status)
     return errorState(outcome.error, form, isSecret)

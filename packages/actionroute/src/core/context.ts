@@ -36,13 +36,36 @@ export interface Context extends RequestContext {
   rawInput(): Promise<unknown>
 }
 
+/**
+ * The context of one call: the door's request context, plus the operation's name, the response
+ * headers and the raw input. Field by field on purpose, not `{ ...request, operation, … }`: V8 takes a
+ * slow path for a spread followed by more properties, about 1 µs per property on every call.
+ * A field added to RequestContext must be added here.
+ */
+export function callContext(request: RequestContext, operation: string, rawInput: () => Promise<unknown>): Context {
+  return {
+    door: request.door,
+    headers: request.headers,
+    cookies: request.cookies,
+    ip: request.ip,
+    request: request.request,
+    idempotencyKey: request.idempotencyKey,
+    operation,
+    responseHeaders: request.responseHeaders ?? new Headers(),
+    rawInput,
+  }
+}
 
-/** Reads cookies from a `Cookie` header, parsing it only when a cookie is first asked for. */
-export function parseCookieHeader(header: string | null): CookieReader {
+/**
+ * Reads cookies from a `Cookie` header, reading and parsing it only when a cookie is first asked for
+ * (Next's request headers on the action door look a name up across every header on each `get`).
+ */
+export function parseCookieHeader(header: string | null | (() => string | null)): CookieReader {
   let jar: Map<string, string> | undefined
   const parse = () => {
     const parsed = new Map<string, string>()
-    for (const pair of (header ?? '').split(';')) {
+    const text = (typeof header === 'function' ? header() : header) ?? ''
+    for (const pair of text.split(';')) {
       const at = pair.indexOf('=')
       if (at < 1) continue
       const name = pair.slice(0, at).trim()

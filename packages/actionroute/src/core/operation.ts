@@ -1,6 +1,6 @@
 import { unstable_rethrow } from 'next/navigation'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import type { Context, RequestContext } from './context'
+import { callContext, type Context, type RequestContext } from './context'
 import { ActionError, type ErrorCodeOf, type ErrorFactories, type ErrorFactory } from './errors'
 import { compose, type AddedBy, type Middleware, type Outcome } from './middleware'
 import { unexpected } from './report'
@@ -112,7 +112,7 @@ export async function execute<Schema extends StandardSchemaV1, Output>(
 ): Promise<Outcome<Output>> {
   let read: Promise<unknown> | undefined
   const rawInput = () => (read ??= raw instanceof DeferredInput ? raw.read() : Promise.resolve(raw))
-  const ctx: Context = { ...request, operation: op.name, responseHeaders: request.responseHeaders ?? new Headers(), rawInput }
+  const ctx = callContext(request, op.name, rawInput)
   const guard = async (step: () => Promise<Outcome<unknown>>): Promise<Outcome<unknown>> => {
     try {
       return await step()

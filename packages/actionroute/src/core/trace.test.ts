@@ -50,3 +50,22 @@ describe('a span per call', () => {
     vi.restoreAllMocks()
   })
 })
+
+describe('without an SDK', () => {
+  beforeEach(() => exporter.reset())
+
+  it('makes no span until one is registered, and picks up one registered later', async () => {
+    trace.disable()
+    try {
+      expect((await post({ name: 'Ada' })).status).toBe(200)
+      expect(await withActionContext({}, () => action(greet)({ name: 'Ada' }))).toEqual({ ok: true, data: { text: 'Hello Ada' } })
+      expect(spans()).toEqual([])
+    } finally {
+      trace.setGlobalTracerProvider(provider)
+    }
+    await post({ name: 'Grace' })
+    expect(spans()).toEqual([
+      { name: 'greet', status: 0, attributes: { 'actionroute.operation': 'greet', 'actionroute.door': 'route', 'actionroute.outcome': 'ok' } },
+    ])
+  })
+})

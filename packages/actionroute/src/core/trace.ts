@@ -1,4 +1,4 @@
-import { SpanStatusCode, trace } from '@opentelemetry/api'
+import { ProxyTracerProvider, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api'
 import type { Context } from './context'
 import type { Outcome } from './middleware'
 
@@ -9,8 +9,11 @@ import type { Outcome } from './middleware'
  * registers an OpenTelemetry SDK (e.g. `@vercel/otel` in instrumentation.ts).
  */
 export function traced<Output>(ctx: Context, run: () => Promise<Outcome<Output>>): Promise<Outcome<Output>> {
+  const tracer = registeredTracer()
+  // No SDK registered: a no-op span would still cost a context and a closure on every call.
+  if (!tracer) return run()
   const attributes = { 'actionroute.operation': ctx.operation, 'actionroute.door': ctx.door }
-  return trace.getTracer('actionroute').startActiveSpan(ctx.operation, { attributes }, async (span) => {
+  return tracer.startActiveSpan(ctx.operation, { attributes }, async (span) => {
     try {
       const outcome = await run()
       span.setAttribute('actionroute.outcome', outcome.ok ? 'ok' : outcome.error.code)
@@ -26,4 +29,14 @@ export function traced<Output>(ctx: Context, run: () => Promise<Outcome<Output>>
       span.end()
     }
   })
+}
+
+/**
+ * Our tracer from the registered OpenTelemetry SDK, or undefined when none is. Until an SDK registers,
+ * the global provider is this API copy's own proxy with no delegate; a provider registered through
+ * another copy of the API (Next.js bundles one) is not that proxy, and is asked directly.
+ */
+function registeredTracer(): Tracer | undefined {
+  const provider = trace.getTracerProvider()
+  return provider instanceof ProxyTracerProvider ? provider.getDelegateTracer('actionroute') : provider.getTracer('actionroute')
 }

@@ -66,13 +66,15 @@ async function inputOf(op: Operation, request: Request, context: RouteContext | 
   throw new ActionError('BAD_REQUEST', 'The request body must be a JSON object.')
 }
 
-function contextOf(request: Request): RequestContext {
+function contextOf(request: Request, responseHeaders: Headers, idempotencyKey: string | undefined): RequestContext {
   return {
     door: 'route',
     headers: request.headers,
-    cookies: parseCookieHeader(request.headers.get('cookie')),
+    cookies: parseCookieHeader(() => request.headers.get('cookie')),
     ip: clientIp(request.headers),
     request,
+    idempotencyKey,
+    responseHeaders,
   }
 }
 
@@ -92,10 +94,9 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
     } catch (error) {
       return problemResponse(error as ActionError, headers)
     }
-    const ctx = { ...contextOf(request), responseHeaders: headers, idempotencyKey }
     // Middleware runs before the body is read: a call it refuses costs no body read. A body that fails
     // to stream is as unexpected as a failing handler: logged with an id, answered with it.
-    const outcome = await execute(op, new DeferredInput(() => inputOf(op, request, context, options)), ctx)
+    const outcome = await execute(op, new DeferredInput(() => inputOf(op, request, context, options)), contextOf(request, headers, idempotencyKey))
     if (!outcome.ok) return problemResponse(outcome.error, headers)
     const location = op.http?.location?.(outcome.data)
     if (location) headers.set('location', location)

@@ -21,6 +21,8 @@ interface Shape {
   isDate: boolean
   arraySchema: JsonSchema | undefined
   objectSchema: JsonSchema | undefined
+  /** The object variant's properties, as entries. */
+  properties: [string, JsonSchema][]
   /** An unchecked checkbox sends nothing: an absent boolean-only field without a default means false. */
   isCheckbox: boolean
 }
@@ -35,11 +37,13 @@ function shapeOf(schema: JsonSchema, root: JsonSchema): Shape {
   if (!shape) {
     const variants = variantsOf(schema, root)
     const types = typesOf(variants)
+    const objectSchema = variants.find((variant) => variant.type === 'object' || variant.properties)
     shape = {
       types,
       isDate: variants.some((variant) => variant[NATIVE_DATE]),
       arraySchema: variants.find((variant) => variant.type === 'array'),
-      objectSchema: variants.find((variant) => variant.type === 'object' || variant.properties),
+      objectSchema,
+      properties: Object.entries(objectSchema?.properties ?? {}),
       isCheckbox: types.size === 1 && types.has('boolean') && !variants.some((variant) => 'default' in variant),
     }
     shapes.set(schema, shape)
@@ -57,7 +61,7 @@ const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/
  * (one value or `tags[0]`-style keys). A string that does not fit is left alone for validation to report.
  */
 function coerce(value: unknown, schema: JsonSchema, root: JsonSchema, checkboxes: boolean): unknown {
-  const { types, isDate, arraySchema, objectSchema } = shapeOf(schema, root)
+  const { types, isDate, arraySchema, objectSchema, properties } = shapeOf(schema, root)
 
   if (typeof value === 'string') {
     if (types.has('string') && !isDate) return value
@@ -73,20 +77,25 @@ function coerce(value: unknown, schema: JsonSchema, root: JsonSchema, checkboxes
     return arraySchema ? value.map((item) => coerce(item, arraySchema.items ?? ANY, root, checkboxes)) : value
   }
   if (typeof value === 'object' && value !== null && !(value instanceof File)) {
-    const entries = Object.entries(value)
+    const entries = arraySchema ? Object.entries(value) : []
     if (arraySchema && entries.every(([key]) => isIndexKey(key))) {
       return entries
         .sort(([a], [b]) => Number(a) - Number(b))
         .map(([, item]) => coerce(item, arraySchema.items ?? ANY, root, checkboxes))
     }
-    if (objectSchema) return coerceObject(value as Record<string, unknown>, objectSchema, root, checkboxes)
+    if (objectSchema) return coerceObject(value as Record<string, unknown>, properties, root, checkboxes)
   }
   return value
 }
 
-function coerceObject(value: Record<string, unknown>, schema: JsonSchema, root: JsonSchema, checkboxes: boolean): Record<string, unknown> {
+function coerceObject(
+  value: Record<string, unknown>,
+  properties: [string, JsonSchema][],
+  root: JsonSchema,
+  checkboxes: boolean,
+): Record<string, unknown> {
   const result: Record<string, unknown> = { ...value }
-  for (const [key, property] of Object.entries(schema.properties ?? {})) {
+  for (const [key, property] of properties) {
     if (Object.hasOwn(value, key)) result[key] = coerce(value[key], property, root, checkboxes)
     else if (checkboxes && shapeOf(property, root).isCheckbox) result[key] = false
   }

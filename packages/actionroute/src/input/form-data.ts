@@ -56,12 +56,14 @@ export function segmentsOf(name: string): string[] {
 }
 
 const isIndex = (segment: string) => /^\d+$/.test(segment)
+const PATH_SYNTAX = /[.[]/
 
 function checkedSegments(name: string, limits: FormLimits): string[] {
   if (name.length > limits.maxNameLength) {
     throw badForm(`A field name is ${name.length} characters long; the limit is ${limits.maxNameLength}.`)
   }
-  const segments = segmentsOf(name)
+  // A plain name, with no `.` or `[`, is its own one segment: most forms hold nothing else.
+  const segments = PATH_SYNTAX.test(name) ? segmentsOf(name) : name === '' ? [] : [name]
   if (segments.length > limits.maxDepth) {
     throw badForm(`The field ${shown(name)} is nested ${segments.length} levels deep; the limit is ${limits.maxDepth}.`)
   }
@@ -113,7 +115,7 @@ export function parseFormData(
   form: FormData | URLSearchParams,
   limits: Partial<FormLimits> = DEFAULT_FORM_LIMITS,
 ): Record<string, unknown> {
-  const bounds = { ...DEFAULT_FORM_LIMITS, ...limits }
+  const bounds = limits === DEFAULT_FORM_LIMITS ? DEFAULT_FORM_LIMITS : { ...DEFAULT_FORM_LIMITS, ...limits }
   const result: Record<string, unknown> = {}
   let fields = 0
   for (const [name, value] of form.entries() as Iterable<[string, FormValue]>) {
