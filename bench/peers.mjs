@@ -3,11 +3,11 @@
 // Action, actionroute's formAction() and action(), and next-safe-action called with an object and as a form
 // action (stateAction) — on PostgreSQL and on PGlite (one
 // server start of the build per database). The server runs on core 0, autocannon and this script on core 1; the variants take
-// turns in an order rotated every round; after every round the rows in the table must equal the 2xx count.
+// turns in an order shuffled every round; after every round the rows in the table must equal the 2xx count.
 // Per variant: req/s, p50, p99, the server's CPU time per request and its RSS. Writes bench/results/peers.json,
 // peers.md and peers.svg. Takes the heavy-work lock itself (BENCH_LOCK=none when the caller holds it).
 //
-// Options (environment): BENCH_ROUNDS (5), BENCH_AMOUNT (3000 requests a round), BENCH_CONNECTIONS (20),
+// Options (environment): BENCH_ROUNDS (10), BENCH_AMOUNT (1500 requests a round), BENCH_CONNECTIONS (20),
 // BENCH_WARMUP_SECONDS (5 per variant), BENCH_DATABASES (postgres,pglite), BENCH_DATABASE_URL, BENCH_SKIP_BUILD=1,
 // BENCH_MAX_BACKGROUND_CPU (10 %), BENCH_QUIET_WAIT_SECONDS (120), BENCH_RETRIES (2: a round disturbed by other
 // work is measured again up to this many times), BENCH_DOORS (all: a comma-separated list of variant ids, e.g.
@@ -26,9 +26,9 @@ const resultsDir = path.join(benchDir, 'results', process.env.BENCH_DOORS ? 'foc
 const config = {
   databaseUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/actionroute_bench',
   databases: (process.env.BENCH_DATABASES || 'postgres,pglite').split(',').map((name) => name.trim()),
-  amount: int('BENCH_AMOUNT', 3000),
+  amount: int('BENCH_AMOUNT', 1500),
   connections: int('BENCH_CONNECTIONS', 20),
-  rounds: int('BENCH_ROUNDS', 5),
+  rounds: int('BENCH_ROUNDS', 10),
   warmupSeconds: int('BENCH_WARMUP_SECONDS', 5),
   // Other work on the machine (a test suite, a build) ruins a round: wait for it to stop first.
   quiet: { maxPercent: int('BENCH_MAX_BACKGROUND_CPU', 10), seconds: int('BENCH_QUIET_WAIT_SECONDS', 120) },
@@ -132,8 +132,27 @@ async function sanityCheck(targets, table) {
 const loadOf = (target, variant, limit) =>
   load({ url: target.url, headers: target.headers, encoding: variant.encoding, connections: config.connections, ...limit })
 
-/** Round r runs the variants rotated by r − 1, so each takes every position in turn. */
-const orderOf = (round) => VARIANTS.map((_, index) => VARIANTS[(index + round - 1) % VARIANTS.length])
+/**
+ * Round r runs the variants in an order shuffled with r as the seed (a rerun uses the same orders). A rotation
+ * would keep every door behind the same neighbour in every round, so whatever that neighbour leaves behind (its
+ * garbage, the machine slowing down) would always fall on it; many short rounds in fresh orders average it out.
+ */
+function orderOf(round) {
+  // mulberry32, a small seeded generator: Math.random() cannot be seeded.
+  let seed = Math.imul(round, 0x9e3779b9)
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
+  const order = [...VARIANTS]
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[order[i], order[j]] = [order[j], order[i]]
+  }
+  return order
+}
 
 async function measureRound(server, table, target, variant, round) {
   assertAlive(server)
@@ -331,7 +350,7 @@ function report(data) {
     '  its requests; PostgreSQL\'s own processes are not in it (PGlite, in the server, is). **RSS**: VmRSS of that tree,',
     '  the highest reading in the round (sampled every 0.5 s), median over rounds; the server is shared by all',
     '  variants, so this is mostly the server\'s size at that point of the run.',
-    `- Order: round r runs the variants rotated by r − 1; a ${config.warmupSeconds} s warm-up per variant first.`,
+    `- Order: each round runs the variants in a fresh order, shuffled with the round's number as the seed; a ${config.warmupSeconds} s warm-up per variant first.`,
     '',
     '## Setup',
     '',
