@@ -12,5 +12,5 @@ export default defineConfig([
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
-  globalIgnores(['**/node_modules/**', '**/dist/**', '**/.next/**', '**/.next-*/**', '**/.data/**', '**/next-env.d.ts']),
+  globalIgnores(['**/node_modules/**', '**/dist/**', '**/.next/**', '**/.next-*/**', '**/.data/**', '**/next-env.d.ts', 'bench/.build/**', 'bench/results/focus/**']),
 ])
