@@ -63,6 +63,9 @@ describe.each(['light', 'dark'] as const)('axe, %s', (colorScheme) => {
 
   it('/compare as loaded, after the invalid and the valid capture, and after a speed run', async () => {
     const page = await inScheme(`${app.server.url}/compare`, colorScheme)
+    // Each saved user comes back with the page's new render, and Next swaps the document's metadata while it lands
+    // (a moment with no <title>, which a slow machine can catch): checked once the title is back.
+    const settled = () => eventually(() => page.title(), 'the title').toBe('API Route or Server Action? · User Directory')
     const found = await violations(page, 'loaded')
 
     const errors = page.getByRole('region', { name: 'Response and error handling' })
@@ -74,12 +77,14 @@ describe.each(['light', 'dark'] as const)('axe, %s', (colorScheme) => {
     await wire.getByRole('form').getByLabel('Name').fill(`Axe compare ${colorScheme}`)
     await wire.getByRole('button', { name: 'Send through both doors' }).click()
     await wire.getByTestId('wire-capture').waitFor()
+    await settled()
     found.push(...(await violations(page, 'valid input sent')))
 
     const speed = page.getByRole('region', { name: 'Speed: one at a time, and all at once' })
     await speed.getByLabel('Calls per door').selectOption('3')
     await speed.getByRole('button', { name: 'Run the speed test' }).click()
     await eventually(() => linesOf(speed.getByRole('status')), 'the speed run').toEqual(['Done: 12 calls, all saved.'])
+    await settled()
     found.push(...(await violations(page, 'speed run done')))
     expect(found).toEqual([])
   })
