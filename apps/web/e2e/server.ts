@@ -7,7 +7,8 @@ import { appDir, nextBin, nextEnv } from './paths'
 
 // Starts the e2e build (`next start`, or `npm start` as deployments run it) on a free port with its own PGlite data directory.
 
-const READY_TIMEOUT_MS = 30_000
+// Generous: on a loaded 2-core machine (two test files, each with a server and a Chromium) a start can be slow.
+const READY_TIMEOUT_MS = 90_000
 const STOP_TIMEOUT_MS = 20_000
 
 export interface ServerOptions {
@@ -172,7 +173,8 @@ async function stopProcess(server: Spawned, signal: NodeJS.Signals): Promise<Exi
   const result = await Promise.race([server.exited, timeout])
   if (result !== 'timeout') return result
   kill9(server.child)
-  await server.exited
+  // Bounded even now: 'close' waits for every holder of the output pipes, and a stuck descendant may keep one open.
+  await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 5_000).unref())])
   throw new Error(`The server at ${server.url} did not exit within ${STOP_TIMEOUT_MS / 1000} s of ${signal}; killed it. Its output:\n${server.output()}`)
 }
 
