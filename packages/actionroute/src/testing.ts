@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { action } from './action/action'
 import { contextOverride } from './action/context'
 import { clientIp } from './core/client-address'
-import { parseCookieHeader, type RequestContext } from './core/context'
+import { cookiesOf, type RequestContext } from './core/context'
 import type { HttpMethod, Operation } from './core/operation'
 import { formInput } from './input/coerce'
 import { readsQuery, route } from './http/route'
@@ -20,7 +20,7 @@ export function withActionContext<T>(init: TestRequestInit, fn: () => Promise<T>
   const ctx: RequestContext = {
     door: 'action',
     headers,
-    cookies: parseCookieHeader(headers.get('cookie')),
+    cookies: cookiesOf(headers),
     ip: clientIp(headers),
   }
   return contextOverride.run(ctx, fn)

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { headers } from 'next/headers'
 import { clientIp } from '../core/client-address'
-import { parseCookieHeader, type RequestContext } from '../core/context'
+import { cookiesOf, type RequestContext } from '../core/context'
 
 /** Set only by `withActionContext` (testing): a context to use instead of Next's request scope. */
 export const contextOverride = new AsyncLocalStorage<RequestContext>()
@@ -16,7 +16,7 @@ export async function actionContext(idempotencyKey?: string): Promise<RequestCon
     door: 'action',
     headers: requestHeaders,
     // The request's cookies, parsed on first use as on the route door; Next's cookies() builds its mutable store every call.
-    cookies: parseCookieHeader(() => requestHeaders.get('cookie')),
+    cookies: cookiesOf(requestHeaders),
     ip: clientIp(requestHeaders),
     idempotencyKey,
   }

@@ -57,15 +57,14 @@ export function callContext(request: RequestContext, operation: string, rawInput
 }
 
 /**
- * Reads cookies from a `Cookie` header, reading and parsing it only when a cookie is first asked for
- * (Next's request headers on the action door look a name up across every header on each `get`).
+ * The cookies of a request, read from its `Cookie` header when a cookie is first asked for (Next's
+ * request headers on the action door look a name up across every header on each `get`).
  */
-export function parseCookieHeader(header: string | null | (() => string | null)): CookieReader {
+export function cookiesOf(headers: Headers): CookieReader {
   let jar: Map<string, string> | undefined
   const parse = () => {
     const parsed = new Map<string, string>()
-    const text = (typeof header === 'function' ? header() : header) ?? ''
-    for (const pair of text.split(';')) {
+    for (const pair of (headers.get('cookie') ?? '').split(';')) {
       const at = pair.indexOf('=')
       if (at < 1) continue
       const name = pair.slice(0, at).trim()

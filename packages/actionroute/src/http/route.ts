@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { DEFAULT_BODY_LIMIT, readBody } from './body'
 import { clientIp } from '../core/client-address'
-import { parseCookieHeader, type RequestContext } from '../core/context'
+import { cookiesOf, type RequestContext } from '../core/context'
 import { ActionError } from '../core/errors'
 import { formInput } from '../input/coerce'
 import { DeferredInput, execute, type HttpMethod, type Operation } from '../core/operation'
@@ -70,7 +70,7 @@ function contextOf(request: Request, responseHeaders: Headers, idempotencyKey: s
   return {
     door: 'route',
     headers: request.headers,
-    cookies: parseCookieHeader(() => request.headers.get('cookie')),
+    cookies: cookiesOf(request.headers),
     ip: clientIp(request.headers),
     request,
     idempotencyKey,
