@@ -1,21 +1,13 @@
-import { spawnSync } from 'node:child_process'
-import { createRequire } from 'node:module'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requestJson, type ApiUser } from './api'
-import { appDir } from './paths'
 import { freshPostgresDatabase, postgresRequired, testDatabaseUrl, warnIfNoPostgres } from './postgres'
+import { seed } from './seed'
 import { startServer, type Server } from './server'
 
 // `npm run seed`: actionroute's typed client against the running production build, over real HTTP, on
 // PGlite and on PostgreSQL.
 
 warnIfNoPostgres('npm run seed on PostgreSQL')
-
-const tsx = createRequire(import.meta.url).resolve('tsx/cli')
-function seed(count: number, url: string) {
-  const run = spawnSync(process.execPath, [tsx, 'scripts/seed.ts'], { cwd: appDir, env: { ...process.env, SEED_URL: url, SEED_COUNT: String(count) }, encoding: 'utf8' })
-  return { status: run.status, output: `${run.stdout}${run.stderr}` }
-}
 
 const databases = [
   { name: 'PGlite', skip: false, env: async () => ({ env: {}, drop: async () => {} }) },

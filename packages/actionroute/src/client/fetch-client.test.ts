@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { router } from '../index'
-import { createClient } from './fetch-client'
+import { createClient, type RetryAfterOptions, type RetryWait } from './fetch-client'
 import { inProcessFetch, notesApi } from './notes.fixture'
 
 const { addNote, getNote, listNotes, deleteNote } = notesApi()
@@ -65,5 +65,103 @@ describe('createClient()', () => {
     controller.abort()
     const aborting = createClient<typeof api>({ baseUrl: 'http://notes.test', fetch: (request) => fetch(request) })
     await expect(aborting.GET('/v1/notes', { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' })
+  })
+})
+
+describe('createClient({ retryAfter })', () => {
+  const NOW = Date.UTC(2026, 0, 2, 3, 4, 5)
+  const at = (ms: number) => new Date(NOW + ms).toUTCString()
+  const limited = (headers: Partial<Record<'retry-after' | 'date', string>>, status = 429, detail = 'Too many requests.') =>
+    Response.json(
+      { type: 'about:blank', title: 'Too Many Requests', status, detail, code: 'RATE_LIMITED' },
+      { status, headers: Object.entries(headers).flatMap(([name, value]) => (value === undefined ? [] : [[name, value] as [string, string]])) },
+    )
+
+  // Answers from `answers` in turn (the last one again when they run out), keeping each request's body as read.
+  function scripted(answers: (() => Response)[], retryAfter?: RetryAfterOptions) {
+    const bodies: string[] = []
+    const fetch = async (request: Request) => {
+      bodies.push(await request.text()) // throws on a Request whose body was already sent
+      return answers[Math.min(bodies.length, answers.length) - 1]!()
+    }
+    return { bodies, client: createClient<typeof api>({ baseUrl: 'http://notes.test', fetch, retryAfter }) }
+  }
+  const created = () => Response.json({ id: '1', text: 'buy milk' }, { status: 201 })
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    vi.setSystemTime(NOW)
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it.each([
+    { name: 'delta-seconds', headers: { 'retry-after': '2' }, status: 429, ms: 2000 },
+    { name: 'an HTTP-date, from the answer’s Date', headers: { 'retry-after': at(63_000), date: at(60_000) }, status: 429, ms: 3000 },
+    { name: 'an HTTP-date, from the clock', headers: { 'retry-after': at(3000) }, status: 429, ms: 3000 },
+    { name: 'zero seconds', headers: { 'retry-after': '0' }, status: 429, ms: 0 },
+    { name: 'a 503’s delta-seconds', headers: { 'retry-after': '1' }, status: 503, ms: 1000 },
+  ])('waits as long as $name says, then sends the same call again', async ({ headers, status, ms }) => {
+    const waits: RetryWait[] = []
+    const { bodies, client } = scripted([() => limited(headers, status), created], { onWait: (wait) => waits.push(wait) })
+    const call = client.POST('/v1/notes', { body: { text: 'buy milk' } })
+    await vi.advanceTimersByTimeAsync(Math.max(0, ms - 1))
+    if (ms > 0) expect(bodies).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(await call).toMatchObject({ ok: true, status: 201, data: { id: '1' } })
+    expect(bodies).toEqual(['{"text":"buy milk"}', '{"text":"buy milk"}'])
+    expect(waits).toEqual([{ ms, retry: 1, method: 'POST', path: '/v1/notes', status }])
+  })
+
+  it('gives up after maxRetries and returns the last answer', async () => {
+    let answered = 0
+    const waits: RetryWait[] = []
+    const { bodies, client } = scripted([() => limited({ 'retry-after': '1' }, 429, `answer ${++answered}`)], { maxRetries: 2, onWait: (wait) => waits.push(wait) })
+    const call = client.GET('/v1/notes')
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(await call).toMatchObject({ ok: false, status: 429, error: { code: 'RATE_LIMITED', detail: 'answer 3' } })
+    expect(bodies).toHaveLength(3)
+    expect(waits.map((wait) => wait.retry)).toEqual([1, 2])
+  })
+
+  it.each([
+    { name: 'without the option', retryAfter: undefined, headers: { 'retry-after': '1' }, status: 429 },
+    { name: 'when it asks for more than maxWaitMs', retryAfter: { maxWaitMs: 65_000 }, headers: { 'retry-after': '66' }, status: 429 },
+    { name: 'for a date past maxWaitMs', retryAfter: {}, headers: { 'retry-after': at(61_000) }, status: 429 },
+    { name: 'with maxRetries 0', retryAfter: { maxRetries: 0 }, headers: { 'retry-after': '1' }, status: 429 },
+    { name: 'for a date in the past', retryAfter: {}, headers: { 'retry-after': at(-1000) }, status: 429 },
+    { name: 'for a negative number', retryAfter: {}, headers: { 'retry-after': '-5' }, status: 429 },
+    { name: 'for a fraction', retryAfter: {}, headers: { 'retry-after': '1.5' }, status: 429 },
+    { name: 'for a value that is no HTTP-date', retryAfter: {}, headers: { 'retry-after': 'soon' }, status: 429 },
+    { name: 'for a date in another format', retryAfter: {}, headers: { 'retry-after': new Date(NOW + 1000).toISOString() }, status: 429 },
+    { name: 'for a 429 without Retry-After', retryAfter: {}, headers: {}, status: 429 },
+    { name: 'for a 500 with Retry-After', retryAfter: {}, headers: { 'retry-after': '1' }, status: 500 },
+  ])('returns the answer at once, unretried, $name', async ({ retryAfter, headers, status }) => {
+    const onWait = vi.fn()
+    const { bodies, client } = scripted([() => limited(headers, status), created], retryAfter && { ...retryAfter, onWait })
+    expect(await client.POST('/v1/notes', { body: { text: 'buy milk' } })).toMatchObject({ ok: false, status })
+    expect(bodies).toHaveLength(1)
+    expect(onWait).not.toHaveBeenCalled()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('rejects with the AbortError when the call is aborted during the wait, and clears the timer', async () => {
+    const controller = new AbortController()
+    const { bodies, client } = scripted([() => limited({ 'retry-after': '30' }), created], { onWait: () => setTimeout(() => controller.abort(), 1000) })
+    const call = client.POST('/v1/notes', { body: { text: 'buy milk' }, signal: controller.signal })
+    const settled = expect(call).rejects.toMatchObject({ name: 'AbortError' })
+    await vi.advanceTimersByTimeAsync(1000)
+    await settled
+    expect(vi.getTimerCount()).toBe(0)
+    expect(bodies).toHaveLength(1)
+  })
+
+  it.each([
+    { retryAfter: { maxWaitMs: -1 }, message: /maxWaitMs must be from 0/ },
+    { retryAfter: { maxWaitMs: 2 ** 31 }, message: /maxWaitMs must be from 0/ },
+    { retryAfter: { maxRetries: 1.5 }, message: /maxRetries must be a whole number/ },
+  ])('refuses retryAfter $retryAfter', ({ retryAfter, message }) => {
+    expect(() => createClient<typeof api>({ baseUrl: 'http://notes.test', retryAfter })).toThrow(message)
   })
 })

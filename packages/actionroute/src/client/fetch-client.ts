@@ -81,6 +81,30 @@ export interface ClientOptions {
   fetch?: (input: Request) => Promise<Response>
   /** Headers for every call (an API key), or a function that returns them (a fresh token). */
   headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
+  /** Wait and send again when a 429 or 503 says how long to wait (`Retry-After`). Off by default; `{}` for the defaults. */
+  retryAfter?: RetryAfterOptions
+}
+
+export interface RetryAfterOptions {
+  /** The longest one wait may be, in ms: an answer asking for longer is returned at once, as it is. Default 60,000. */
+  maxWaitMs?: number
+  /** How many times one call is sent again at most; then the last answer is returned. Default 5. */
+  maxRetries?: number
+  /** Told before each wait, for a progress line or a log. */
+  onWait?: (wait: RetryWait) => void
+}
+
+/** One wait `retryAfter` is about to make. */
+export interface RetryWait {
+  /** How long, in milliseconds. */
+  ms: number
+  /** Which retry it waits for: 1 before the first. */
+  retry: number
+  method: HttpMethod
+  /** The path as the table spells it (`/api/users/{id}`). */
+  path: string
+  /** The answer that asked for the wait. */
+  status: 429 | 503
 }
 
 function problem(status: number, code: ClientErrorCode, detail: string): ClientProblem<never> {
@@ -106,6 +130,47 @@ function urlOf(base: string | URL, path: string, params: Record<string, string> 
   return url
 }
 
+// IMF-fixdate, the form `Date.prototype.toUTCString()` writes and `Date.parse` must read back. The obsolete
+// RFC 850 and asctime forms are not read: the answer is then returned unretried, as for any unreadable value.
+const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/
+
+function httpDate(value: string | null): number | undefined {
+  const at = value !== null && IMF_FIXDATE.test(value) ? Date.parse(value) : Number.NaN
+  return Number.isNaN(at) ? undefined : at
+}
+
+/** The wait, in ms, that a 429 or 503 asks for with `Retry-After` (RFC 9110 §10.2.3); undefined when it asks for none it can have. */
+function retryAfterMs(response: Response): number | undefined {
+  if (response.status !== 429 && response.status !== 503) return undefined
+  const value = response.headers.get('retry-after')
+  if (value === null) return undefined
+  if (/^\d+$/.test(value)) return Number(value) * 1000
+  const at = httpDate(value)
+  if (at === undefined) return undefined
+  // Counted from the answer's own Date when it has one, so a client clock that is off does not change the wait.
+  const wait = at - (httpDate(response.headers.get('date')) ?? Date.now())
+  return wait >= 0 ? wait : undefined
+}
+
+/** Resolves after `ms`; rejects with the signal's reason (an AbortError, as fetch rejects) if it aborts first. */
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const abort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', abort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', abort, { once: true })
+  })
+}
+
+// setTimeout fires at once for anything longer (about 24.8 days).
+const LONGEST_TIMER_MS = 2 ** 31 - 1
+
 const isProblem = (value: unknown): value is ClientProblem =>
   typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'string'
 
@@ -116,6 +181,11 @@ const isProblem = (value: unknown): value is ClientProblem =>
  */
 export function createClient<Api extends ApiPaths>(options: ClientOptions): Client<Api> {
   const send = options.fetch ?? ((request: Request) => globalThis.fetch(request))
+  const retry = options.retryAfter
+  const maxWaitMs = retry?.maxWaitMs ?? 60_000
+  const maxRetries = retry?.maxRetries ?? 5
+  if (!(maxWaitMs >= 0 && maxWaitMs <= LONGEST_TIMER_MS)) throw new TypeError(`createClient: retryAfter.maxWaitMs must be from 0 to ${LONGEST_TIMER_MS} (got ${maxWaitMs}).`)
+  if (!(Number.isInteger(maxRetries) && maxRetries >= 0)) throw new TypeError(`createClient: retryAfter.maxRetries must be a whole number from 0 (got ${maxRetries}).`)
 
   async function call(method: HttpMethod, path: string, request: Partial<ClientRequest<unknown, string, HttpMethod>> = {}): Promise<AnyResult> {
     const readsQuery = method === 'GET' || method === 'DELETE'
@@ -128,11 +198,22 @@ export function createClient<Api extends ApiPaths>(options: ClientOptions): Clie
     if (body !== undefined) headers.set('content-type', 'application/json')
 
     let response: Response
-    try {
-      response = await send(new Request(url, { method, headers, body, signal: request.signal }))
-    } catch (error) {
-      if ((error as Error).name === 'AbortError') throw error
-      return { ok: false, status: 0, error: problem(0, 'NETWORK_ERROR', `No answer from ${url.origin}: ${(error as Error).message}`), response: undefined }
+    // A 429 or 503 with Retry-After says the server did not process the call, so even a POST is safe to send again.
+    for (let retries = 0, wait: number | undefined; ; retries++) {
+      try {
+        // An abort during the wait ends the call as one during fetch would.
+        if (wait !== undefined) await delay(wait, request.signal)
+        // A new Request each time: one whose body was sent cannot be sent again (the body is a string, so it can be rebuilt).
+        response = await send(new Request(url, { method, headers, body, signal: request.signal }))
+      } catch (error) {
+        if ((error as Error).name === 'AbortError') throw error
+        return { ok: false, status: 0, error: problem(0, 'NETWORK_ERROR', `No answer from ${url.origin}: ${(error as Error).message}`), response: undefined }
+      }
+      wait = retry && retries < maxRetries ? retryAfterMs(response) : undefined
+      if (wait === undefined || wait > maxWaitMs) break
+      retry?.onWait?.({ ms: wait, retry: retries + 1, method, path, status: response.status as 429 | 503 })
+      // Frees the connection the unread answer would hold.
+      response.body?.cancel().catch(() => {})
     }
     const text = await response.text()
     let parsed: unknown
