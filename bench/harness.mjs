@@ -118,7 +118,7 @@ export const pinNote = canPin
 export const pinned = (core, command, args) => (canPin ? ['taskset', ['-c', String(core), command, ...args]] : [command, args])
 
 /** Moves this process (every thread) to `core`, beside the load generator, so that its polling of /proc stays off the server's core. */
-function pinSelf(core) {
+export function pinSelf(core) {
   if (canPin) spawnSync('taskset', ['-apc', String(core), String(process.pid)], { stdio: 'ignore' })
 }
 

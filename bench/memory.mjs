@@ -1,0 +1,117 @@
+// The app's memory (`npm run bench:memory`): the User Directory's production server as `npm start` runs it
+// (apps/web/scripts/start.mjs, which builds first if the build is missing or stale), on PGlite in a fresh data
+// directory and on PostgreSQL, each measured
+//   - after start-up: once GET /api/users answers and the server has been idle for 3 s;
+//   - under load: the peak over MEMORY_REQUESTS (50,000) mixed requests, 10 connections — adds through the API
+//     and the Server Action form, the list, a search, a user by id, the home page;
+//   - after the load: 5 s idle later.
+// RSS of the server's process tree (/proc), server on core 0 and the load generator (this process) on core 1.
+// Writes bench/results/memory.md and memory.json. Options (environment): MEMORY_DATABASES (pglite,postgres),
+// MEMORY_REQUESTS (50000), MEMORY_DATABASE_URL (postgres://postgres@127.0.0.1:5432/actionroute_memory: created,
+// emptied), PGLITE_SHARED_BUFFERS (passed on to the app: see its README).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import autocannon from 'autocannon'
+import pg from 'pg'
+import { ENCODINGS } from './encodings.mjs'
+import { benchDir, cpuModel, ensureDatabase, freePort, int, launch, pinSelf, pinned, serverActions, sleep, stop, treeRssBytes, withoutPassword } from './harness.mjs'
+
+const webDir = path.join(benchDir, '../apps/web')
+const requests = int('MEMORY_REQUESTS', 50_000)
+const databases = (process.env.MEMORY_DATABASES || 'pglite,postgres').split(',').map((name) => name.trim())
+const databaseUrl = process.env.MEMORY_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/actionroute_memory'
+const MiB = 2 ** 20
+
+/** `npm start`'s server (scripts/start.mjs) on core 0; resolves once GET /api/users answers 200. */
+async function startApp(env) {
+  const port = await freePort()
+  const [command, args] = pinned(0, process.execPath, [path.join(webDir, 'scripts/start.mjs'), '--port', String(port), '--hostname', '127.0.0.1'])
+  const server = launch(command, args, {
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', RATE_LIMIT_WRITES: '0', LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  const base = `http://127.0.0.1:${port}`
+  // Generous: the first run builds the app.
+  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await sleep(200)) {
+    if (server.exitCode !== null) throw new Error(`npm start exited with ${server.exitCode}`)
+    const response = await fetch(`${base}/api/users`).catch(() => null)
+    if (response?.status === 200) return { base, server }
+  }
+  throw new Error('npm start did not answer within 300 s')
+}
+
+/** The mix of requests, each a new user where it adds one (no email: nothing can collide). */
+function mixedRequests(addUserAction) {
+  let counter = 0
+  const form = ENCODINGS.formAction
+  const json = ENCODINGS.json
+  return [
+    { method: 'POST', path: '/api/addUser', headers: json.headers, setupRequest: (r) => ({ ...r, body: json.body({ name: `Memory user ${++counter}` }) }) },
+    { method: 'GET', path: '/api/users?limit=20' },
+    {
+      method: 'POST',
+      path: addUserAction.path,
+      headers: { ...form.headers, 'next-action': addUserAction.id },
+      setupRequest: (r) => ({ ...r, body: form.body({ name: `Memory user ${++counter}` }) }),
+    },
+    { method: 'GET', path: '/api/users?q=Memory%20user%201&limit=5' },
+    { method: 'GET', path: '/' },
+  ]
+}
+
+async function measure(database) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'actionroute-memory-'))
+  const env = database === 'pglite' ? { DATA_DIR: dataDir } : { DATABASE_URL: databaseUrl }
+  if (database === 'postgres') {
+    await ensureDatabase(databaseUrl)
+    const client = new pg.Client({ connectionString: databaseUrl })
+    await client.connect()
+    await client.query('drop schema if exists public cascade; drop schema if exists drizzle cascade; create schema public')
+    await client.end()
+  }
+  try {
+    const { base, server } = await startApp(env)
+    await sleep(3000)
+    const startup = treeRssBytes(server.pid)
+    let peak = startup
+    const sampler = setInterval(() => (peak = Math.max(peak, treeRssBytes(server.pid))), 250)
+    const addUserAction = serverActions(path.join(webDir, process.env.NEXT_DIST_DIR || '.next')).addUserAction
+    const startedAt = Date.now()
+    const result = await autocannon({ url: base, connections: 10, amount: requests, requests: mixedRequests(addUserAction) })
+    clearInterval(sampler)
+    const seconds = (Date.now() - startedAt) / 1000
+    const bad = result.non2xx + result.errors + result.timeouts
+    if (bad) throw new Error(`${database}: ${bad} of ${requests} requests failed (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})`)
+    await sleep(5000)
+    const after = treeRssBytes(server.pid)
+    await stop(server)
+    return { database, startupMiB: startup / MiB, peakMiB: peak / MiB, afterMiB: after / MiB, requests, seconds, reqPerSec: requests / seconds }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+const rows = []
+// This process generates the load: keep it off the server's core.
+pinSelf(1)
+for (const database of databases) {
+  console.log(`== ${database}: npm start, then ${requests.toLocaleString('en')} mixed requests`)
+  const row = await measure(database)
+  console.log(`   after start-up ${row.startupMiB.toFixed(0)} MiB · peak ${row.peakMiB.toFixed(0)} MiB · after ${row.afterMiB.toFixed(0)} MiB · ${row.reqPerSec.toFixed(0)} req/s`)
+  rows.push(row)
+}
+
+const label = { pglite: `PGlite (shared_buffers ${process.env.PGLITE_SHARED_BUFFERS || 'the app default'})`, postgres: 'PostgreSQL' }
+const table = [
+  '| Database | after start-up | peak under load | after the load | req/s of the mix |',
+  '| --- | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${label[r.database]} | ${r.startupMiB.toFixed(0)} MiB | ${r.peakMiB.toFixed(0)} MiB | ${r.afterMiB.toFixed(0)} MiB | ${r.reqPerSec.toFixed(0)} |`),
+].join('\n')
+const setup = `${requests.toLocaleString('en')} requests, 10 connections; ${cpuModel()}, ${os.cpus().length} cores; Node ${process.version}; ${databases.includes('postgres') ? withoutPassword(databaseUrl) : ''}`
+console.log(`\n${table}\n\n${setup}`)
+mkdirSync(path.join(benchDir, 'results'), { recursive: true })
+writeFileSync(path.join(benchDir, 'results/memory.json'), JSON.stringify({ setup, rows }, null, 2) + '\n')
+writeFileSync(path.join(benchDir, 'results/memory.md'), `# npm run bench:memory\n\nRSS of the app's server process tree (\`npm start\`).\n\n${table}\n\n${setup}\n`)
+process.exit(0)
+
