@@ -8,8 +8,21 @@ import { TotalsReporter } from './test/totals-reporter'
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const testDatabaseUrl = process.env.TEST_DATABASE_URL
 const leftOut: string[] = []
-// `npm run test:reliability` (RELIABILITY=1) runs the reliability suite alone; `npm test` runs the rest.
-const reliabilityRun = process.env.RELIABILITY === '1'
+// `npm test` is the quick suite, for every commit: the library, the app on both databases, the essential e2e.
+// `npm run test:slow` (TEST_SUITE=slow) is the rest, minutes each, which CI runs too: the e2e files below, the
+// database-independent fuzzing again on PostgreSQL, the packed package in a fresh app, the reliability suite.
+const slowRun = process.env.TEST_SUITE === 'slow'
+/**
+ * e2e files for the slow run: those that start several servers, need a second build or wait out real time, and the
+ * pages' finish (accessibility, keyboard, /compare, the API reference, optimistic rows). The rest of e2e/ is quick:
+ * both doors in Chromium with JavaScript on and off, and every policy on each of them.
+ */
+const SLOW_E2E = ['accessibility', 'api-docs', 'compare', 'deploy-skew', 'keyboard', 'optimistic', 'persistence', 'seed-rate-limit', 'shutdown']
+  .map((name) => `e2e/${name}.test.ts`)
+/** The web suite's files that cost most and depend least on the database: on PGlite in `npm test`, on PostgreSQL in the slow run. */
+const FUZZING = ['server/fuzz/openapi.fuzz.test.ts', 'server/users/parity.test.ts']
+/** PGlite's own concerns (its data-directory lock, its migrations): nothing to learn from them on PostgreSQL. */
+const PGLITE_ONLY = ['server/db/lock.test.ts', 'server/db/migrations.test.ts']
 
 function optional(name: string, available: boolean, required: boolean, why: string): boolean {
   if (available) return true
@@ -26,19 +39,28 @@ const alias = [
   { find: /^actionroute\/(client|query|react|testing|reference)$/, replacement: `${library}/$1.ts` },
   { find: /^server-only$/, replacement: path.resolve('test/empty-module.ts') },
 ]
-const webProject = (name: string, env: Record<string, string>): TestProjectInlineConfiguration => ({
+/**
+ * The slow run's order: the database and consumer suites together first, then the e2e files, then the reliability
+ * suite, so that no timed test (a shutdown within 8 s, kill -9 under load) shares the two cores with a build or an
+ * npm install. The quick run has no such test and runs its suites side by side.
+ */
+const inOrder = (group: number) => (slowRun ? { sequence: { groupOrder: group } } : {})
+
+const WEB_TESTS = ['server/**/*.test.ts', 'app/**/*.test.ts', 'components/**/*.test.ts']
+const webProject = (name: string, env: Record<string, string>, files: { include?: string[]; exclude?: string[] } = {}): TestProjectInlineConfiguration => ({
   resolve: { alias: [...alias, { find: '@', replacement: web }] },
   test: {
     name,
     root: web,
-    include: ['server/**/*.test.ts', 'app/**/*.test.ts', 'components/**/*.test.ts'],
+    include: files.include ?? WEB_TESTS,
+    exclude: files.exclude ?? [],
     env,
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },
 })
 
-const projects: TestProjectInlineConfiguration[] = reliabilityRun ? [] : [
+const projects: TestProjectInlineConfiguration[] = slowRun ? [] : [
   {
     resolve: { alias },
     test: {
@@ -53,24 +75,25 @@ const projects: TestProjectInlineConfiguration[] = reliabilityRun ? [] : [
 ]
 
 if (
-  !reliabilityRun &&
   optional('web:postgres', Boolean(testDatabaseUrl), process.env.REQUIRE_POSTGRES === '1',
     'TEST_DATABASE_URL is not set (e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres); each run creates and drops its own databases there.')
 ) {
-  projects.push(webProject('web:postgres', { TEST_DB: 'postgres', LOG_LEVEL: 'silent' }))
+  const postgres = { TEST_DB: 'postgres', LOG_LEVEL: 'silent' }
+  projects.push(slowRun ? webProject('web:postgres', postgres, { include: FUZZING }) : webProject('web:postgres', postgres, { exclude: [...FUZZING, ...PGLITE_ONLY] }))
 }
 
-if (
-  !reliabilityRun &&
-  optional('e2e', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1',
-    `no Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH to your Chrome/Chromium.`)
-) {
+const noChromium = `no Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH to your Chrome/Chromium.`
+if (optional('e2e', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1', noChromium)) {
   projects.push({
     test: {
       name: 'e2e',
       root: web,
-      include: ['e2e/**/*.test.ts'],
+      include: slowRun ? SLOW_E2E : ['e2e/**/*.test.ts'],
+      exclude: slowRun ? [] : SLOW_E2E,
+      // The quick run builds the app once; the slow run reuses that build if it is still fresh, and adds the
+      // second build deploy-skew.test.ts needs. TEST_SUITE tells global-setup.ts which.
       globalSetup: ['e2e/global-setup.ts'],
+      ...inOrder(1),
       testTimeout: 60_000,
       hookTimeout: 240_000,
       fileParallelism: false,
@@ -80,11 +103,7 @@ if (
 
 // The packed package in a fresh Next.js app outside this repository (npm pack, npm install from the
 // registry, next build, next start), driven over HTTP and in Chromium: see test/consumer.
-if (
-  !reliabilityRun &&
-  optional('consumer', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1',
-    `no Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH to your Chrome/Chromium.`)
-) {
+if (slowRun && optional('consumer', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1', noChromium)) {
   projects.push({
     test: {
       name: 'consumer',
@@ -99,16 +118,16 @@ if (
 }
 
 // Real `npm start` servers under load, kill -9 in a loop, two instances on one PostgreSQL, idempotency
-// keys and the rate limit under concurrency (apps/web/reliability), on PGlite and PostgreSQL. Minutes
-// long, so not part of `npm test`: `npm run test:reliability` (RELIABILITY=1). Its PostgreSQL tests skip
-// without TEST_DATABASE_URL, with a printed reason, and fail then under REQUIRE_POSTGRES=1.
-if (reliabilityRun) {
+// keys and the rate limit under concurrency (apps/web/reliability), on PGlite and PostgreSQL. Its PostgreSQL
+// tests skip without TEST_DATABASE_URL, with a printed reason, and fail then under REQUIRE_POSTGRES=1.
+if (slowRun) {
   projects.push({
     test: {
       name: 'reliability',
       root: web,
       include: ['reliability/**/*.test.ts'],
       globalSetup: ['reliability/global-setup.ts'],
+      ...inOrder(2),
       testTimeout: 300_000,
       hookTimeout: 240_000,
       fileParallelism: false,
@@ -121,6 +140,8 @@ for (const reason of leftOut) console.warn(`SKIPPING SUITE ${reason}`)
 export default defineConfig({
   test: {
     projects,
+    // Two cores here: the database suites run beside the e2e files (one at a time, fileParallelism: false).
+    maxWorkers: 2,
     reporters: ['default', new TotalsReporter(leftOut)],
   },
 })

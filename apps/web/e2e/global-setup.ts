@@ -1,11 +1,15 @@
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import { appDir, DIST_DIR, NEXT_DEPLOY, nextBin, nextEnv } from './paths'
+import { isFresh } from '../scripts/build-freshness.mjs'
+import { openDatabase } from '../server/db/client'
+import { appDir, DIST_DIR, NEXT_DEPLOY, nextBin, nextEnv, TEMPLATE_DATA_DIR } from './paths'
 
-// Builds the app once for the whole e2e run, into .next-e2e (next.config.ts honors NEXT_DIST_DIR), then
-// again into .next-e2e-next with another encryption key: the "next deploy" of deploy-skew.test.ts.
-// E2E_SKIP_BUILD=1 reuses the previous e2e builds, handy while iterating on the tests.
+// Builds the app once for the e2e run, into .next-e2e (next.config.ts honors NEXT_DIST_DIR), unless the build
+// there is newer than every source (the quick run's build serves the slow run); the slow run adds a build into
+// .next-e2e-next with another encryption key: the "next deploy" of deploy-skew.test.ts. E2E_SKIP_BUILD=1 reuses
+// the builds there whatever their age, handy while iterating on the tests. Then makes the data directory every
+// server copies (server.ts), created and migrated once instead of once per server.
 
 const BUILD_TIMEOUT_MS = 220_000
 
@@ -34,6 +38,10 @@ function runBuild(env: NodeJS.ProcessEnv): Promise<{ code: number | null; signal
 
 export async function build(distDir: string, env: NodeJS.ProcessEnv): Promise<void> {
   const buildId = path.join(appDir, distDir, 'BUILD_ID')
+  if (process.env.E2E_SKIP_BUILD !== '1' && isFresh(appDir, path.join(appDir, distDir))) {
+    console.log(`[e2e] the build in ${distDir} is newer than the sources: reusing it`)
+    return
+  }
   if (process.env.E2E_SKIP_BUILD === '1') {
     if (!existsSync(buildId)) {
       throw new Error(`E2E_SKIP_BUILD=1 but there is no e2e build at ${path.dirname(buildId)}: run once without it.`)
@@ -49,8 +57,19 @@ export async function build(distDir: string, env: NodeJS.ProcessEnv): Promise<vo
   console.log(`[e2e] next build into ${distDir} took ${((Date.now() - startedAt) / 1000).toFixed(1)} s`)
 }
 
+/** A PGlite data directory with the schema in place, for servers to start from a copy of. */
+export async function makeTemplateDataDir(): Promise<void> {
+  const startedAt = Date.now()
+  rmSync(TEMPLATE_DATA_DIR, { recursive: true, force: true })
+  mkdirSync(TEMPLATE_DATA_DIR, { recursive: true })
+  const database = await openDatabase({ dataDir: TEMPLATE_DATA_DIR })
+  await database.close()
+  console.log(`[e2e] template data directory made in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`)
+}
+
 export default async function setup(): Promise<void> {
   // One after the other: two builds at once would only compete for the same cores.
   await build(DIST_DIR, nextEnv())
-  await build(NEXT_DEPLOY.distDir, nextEnv(NEXT_DEPLOY.env))
+  if (process.env.TEST_SUITE === 'slow') await build(NEXT_DEPLOY.distDir, nextEnv(NEXT_DEPLOY.env))
+  await makeTemplateDataDir()
 }

@@ -10,6 +10,9 @@ export const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/nex
 /** The e2e build lives here (relative to appDir), so the developer's `.next` is never touched. */
 export const DIST_DIR = '.next-e2e'
 
+/** A migrated PGlite data directory (global-setup.ts makes it): a server without a data directory of its own starts on a copy. */
+export const TEMPLATE_DATA_DIR = fileURLToPath(new URL('../.e2e-template-data', import.meta.url))
+
 /**
  * A second build of the same code with another Server Actions encryption key, as the next deploy would
  * be: its action ids differ from the first build's (e2e/deploy-skew.test.ts).

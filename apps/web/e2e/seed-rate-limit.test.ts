@@ -17,7 +17,7 @@ afterAll(async () => {
 })
 
 it(`adds all ${COUNT} users at ${LIMIT} writes a minute, saying when it waits`, { timeout: 150_000 }, async () => {
-  const run = seed(COUNT, server.url)
+  const run = await seed(COUNT, server.url)
   expect(run.status, run.output).toBe(0)
   // Not a terminal here: one plain line per wait.
   expect(run.output).toMatch(new RegExp(`^${LIMIT}/${COUNT} — rate limited, waiting ([1-9]|[1-5][0-9]|60) s$`, 'm'))

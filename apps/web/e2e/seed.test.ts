@@ -38,7 +38,7 @@ describe.each(databases)('npm run seed on $name', ({ skip, env }) => {
   const stored = async () => (await requestJson<{ users: ApiUser[] }>(`${server.url}/api/users?limit=100`)).body.users
 
   it.skipIf(skip)('adds the demo users through the typed client and reports what it did', async () => {
-    const first = seed(30, server.url)
+    const first = await seed(30, server.url)
     expect(first.status).toBe(0)
     expect(first.output).toMatch(/: 30 added, 0 already there \(email taken\), 0 failed\./)
     const users = await stored()
@@ -47,7 +47,7 @@ describe.each(databases)('npm run seed on $name', ({ skip, env }) => {
   })
 
   it.skipIf(skip)('is safe to run again: taken emails are counted, nothing is added twice', async () => {
-    const again = seed(30, server.url)
+    const again = await seed(30, server.url)
     expect(again.status).toBe(0)
     expect(again.output).toMatch(/: 0 added, 30 already there \(email taken\), 0 failed\./)
     expect(await stored()).toHaveLength(30)
@@ -55,8 +55,8 @@ describe.each(databases)('npm run seed on $name', ({ skip, env }) => {
 })
 
 describe('npm run seed', () => {
-  it('says what to do when the app is not running', () => {
-    const down = seed(1, 'http://127.0.0.1:9')
+  it('says what to do when the app is not running', async () => {
+    const down = await seed(1, 'http://127.0.0.1:9')
     expect(down.status).toBe(1)
     expect(down.output).toContain('No answer from http://127.0.0.1:9: start the app first (npm start), or set SEED_URL.')
   })

@@ -6,16 +6,16 @@
 //   node scripts/start.mjs [--port 3000] [--hostname 0.0.0.0]
 //   START_NO_BUILD=1   serve the existing build as it is (fail if there is none); the e2e tests use it.
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { builtAt, isFresh } from './build-freshness.mjs'
 
 const app = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const next = path.join(app, 'node_modules/.bin/next')
 const nextBin = existsSync(next) ? next : path.join(app, '../../node_modules/.bin/next')
 const distDir = path.join(app, process.env.NEXT_DIST_DIR || '.next')
-const SOURCES = ['app', 'components', 'server', 'drizzle', 'public', 'next.config.ts', 'instrumentation.ts', 'package.json', '../../packages/actionroute/src']
 
 const { values: args } = parseArgs({
   options: { port: { type: 'string', short: 'p' }, hostname: { type: 'string', short: 'H' } },
@@ -28,13 +28,6 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 // Relative DATA_DIR and MIGRATIONS_DIR are resolved from the app, wherever npm start was run from.
 process.chdir(app)
-
-function newestChange(entry) {
-  if (!existsSync(entry)) return 0
-  const stat = statSync(entry)
-  if (!stat.isDirectory()) return stat.mtimeMs
-  return Math.max(stat.mtimeMs, ...readdirSync(entry).map((name) => newestChange(path.join(entry, name))))
-}
 
 /** `next build` in a child process; a signal meanwhile is passed on to it, and we stop with it. */
 function build() {
@@ -50,15 +43,13 @@ function build() {
   })
 }
 
-const buildId = path.join(distDir, 'BUILD_ID')
-const builtAt = existsSync(buildId) ? statSync(buildId).mtimeMs : 0
 if (process.env.START_NO_BUILD === '1') {
-  if (!builtAt) {
+  if (!builtAt(distDir)) {
     console.error(`START_NO_BUILD=1 but there is no build in ${distDir}.`)
     process.exit(1)
   }
-} else if (builtAt < Math.max(...SOURCES.map((entry) => newestChange(path.join(app, entry))))) {
-  console.log(builtAt ? 'Sources changed since the last build: building…' : 'No production build yet: building…')
+} else if (!isFresh(app, distDir)) {
+  console.log(builtAt(distDir) ? 'Sources changed since the last build: building…' : 'No production build yet: building…')
   await build()
 }
 
