@@ -79,7 +79,8 @@ if (
     'TEST_DATABASE_URL is not set (e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres); each run creates and drops its own databases there.')
 ) {
   const postgres = { TEST_DB: 'postgres', LOG_LEVEL: 'silent' }
-  projects.push(slowRun ? webProject('web:postgres', postgres, { include: FUZZING }) : webProject('web:postgres', postgres, { exclude: [...FUZZING, ...PGLITE_ONLY] }))
+  const project = slowRun ? webProject('web:postgres', postgres, { include: FUZZING }) : webProject('web:postgres', postgres, { exclude: [...FUZZING, ...PGLITE_ONLY] })
+  projects.push({ ...project, test: { ...project.test, ...inOrder(0) } })
 }
 
 const noChromium = `no Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH to your Chrome/Chromium.`
@@ -109,6 +110,7 @@ if (slowRun && optional('consumer', existsSync(chromiumPath), process.env.REQUIR
       name: 'consumer',
       root: path.resolve('test/consumer'),
       include: ['*.test.ts'],
+      ...inOrder(0),
       // npm install, next build and next start happen once, in beforeAll (each step has its own limit).
       testTimeout: 60_000,
       hookTimeout: 25 * 60_000,

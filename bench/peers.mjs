@@ -18,7 +18,7 @@ import path from 'node:path'
 import { chart } from './chart.mjs'
 import { ENCODINGS } from './encodings.mjs'
 import { assertAlive, benchDir, busyPercent, commandLine, cores, cpuModel, ensureDatabase, int, libraryVersion,
-  load, median, packageVersion, pinNote, runBenchmark, serverActions, startServer, stop, treeCpuMs, treeRssBytes,
+  load, median, packageVersion, pinNote, run, runBenchmark, serverActions, startServer, stop, treeCpuMs, treeRssBytes,
   usersTable, waitForQuiet, withoutPassword } from './harness.mjs'
 
 const resultsDir = path.join(benchDir, 'results', process.env.BENCH_DOORS ? 'focus' : '')
@@ -196,6 +196,8 @@ async function measureDatabase(name) {
   const database = DATABASES[name]
   console.log(`\n==== ${database.label} ====`)
   const dataDir = name === 'pglite' ? mkdtempSync(path.join(os.tmpdir(), 'actionroute-bench-pglite-')) : null
+  // initdb in a process of its own, as the app does: in the server it would leave ~500 MB there (npm run bench:memory).
+  if (dataDir) await run(process.execPath, ['--input-type=module', '-e', `import { PGlite } from '@electric-sql/pglite'; await (await PGlite.create(process.argv[1])).close()`, dataDir])
   if (name === 'postgres') await ensureDatabase(config.databaseUrl)
   const { base, server } = await startServer(database.env(dataDir))
   try {

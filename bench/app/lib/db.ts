@@ -40,8 +40,12 @@ async function openPostgres(): Promise<Database> {
 async function openPglite(): Promise<Database> {
   const dataDir = process.env.BENCH_PGLITE_DIR
   if (!dataDir) throw new Error('BENCH_DB=pglite needs BENCH_PGLITE_DIR, the data directory (bench/peers.mjs makes a fresh one).')
-  // int8 as text, as `pg` answers it, so both databases give the same JSON.
-  const db = await PGlite.create(dataDir, { parsers: { [types.INT8]: (value: string) => value } })
+  // int8 as text, as `pg` answers it, so both databases give the same JSON; shared_buffers as the User Directory
+  // sets it (apps/web/server/db/client.ts), whose data directory peers.mjs has created in another process, as it does.
+  const db = await PGlite.create(dataDir, {
+    parsers: { [types.INT8]: (value: string) => value },
+    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+  })
   await db.exec(SCHEMA)
   return db
 }
