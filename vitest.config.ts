@@ -19,6 +19,7 @@ const slowRun = process.env.TEST_SUITE === 'slow'
  */
 const SLOW_E2E = ['accessibility', 'api-docs', 'compare', 'deploy-skew', 'keyboard', 'optimistic', 'persistence', 'seed-rate-limit', 'shutdown']
   .map((name) => `e2e/${name}.test.ts`)
+const WAITS_OUT_RATE_LIMIT = 'e2e/seed-rate-limit.test.ts'
 /** The web suite's files that cost most and depend least on the database: on PGlite in `npm test`, on PostgreSQL in the slow run. */
 const FUZZING = ['server/fuzz/openapi.fuzz.test.ts', 'server/users/parity.test.ts']
 /** PGlite's own concerns (its data-directory lock, its migrations): nothing to learn from them on PostgreSQL. */
@@ -85,21 +86,26 @@ if (
 
 const noChromium = `no Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH to your Chrome/Chromium.`
 if (optional('e2e', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1', noChromium)) {
-  projects.push({
+  const e2e = (name: string, files: { include: string[]; exclude?: string[] }, group: number): TestProjectInlineConfiguration => ({
     test: {
-      name: 'e2e',
+      name,
       root: web,
-      include: slowRun ? SLOW_E2E : ['e2e/**/*.test.ts'],
-      exclude: slowRun ? [] : SLOW_E2E,
+      ...files,
       // The quick run builds the app once; the slow run reuses that build if it is still fresh, and adds the
       // second build deploy-skew.test.ts needs. TEST_SUITE tells global-setup.ts which.
       globalSetup: ['e2e/global-setup.ts'],
-      ...inOrder(1),
+      ...inOrder(group),
       testTimeout: 60_000,
       hookTimeout: 240_000,
       fileParallelism: false,
     },
   })
+  if (!slowRun) projects.push(e2e('e2e', { include: ['e2e/**/*.test.ts'], exclude: SLOW_E2E }, 0))
+  else {
+    // A minute of waiting for the rate limit's window, idle: beside the first group rather than in the e2e queue.
+    projects.push(e2e('e2e', { include: SLOW_E2E.filter((file) => file !== WAITS_OUT_RATE_LIMIT) }, 1))
+    projects.push(e2e('e2e:waiting', { include: [WAITS_OUT_RATE_LIMIT] }, 0))
+  }
 }
 
 // The packed package in a fresh Next.js app outside this repository (npm pack, npm install from the

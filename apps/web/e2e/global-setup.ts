@@ -67,9 +67,17 @@ export async function makeTemplateDataDir(): Promise<void> {
   console.log(`[e2e] template data directory made in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`)
 }
 
-export default async function setup(): Promise<void> {
+async function prepare(): Promise<void> {
   // One after the other: two builds at once would only compete for the same cores.
   await build(DIST_DIR, nextEnv())
   if (process.env.TEST_SUITE === 'slow') await build(NEXT_DEPLOY.distDir, nextEnv(NEXT_DEPLOY.env))
   await makeTemplateDataDir()
+}
+
+// Once per run, however many projects name this file (the slow run's e2e and e2e:waiting), each of which may load
+// a copy of this module: hence a mark on the process rather than in the module.
+const PREPARED = Symbol.for('userdirectory.e2e.prepared')
+export default function setup(): Promise<void> {
+  const marks = globalThis as { [PREPARED]?: Promise<void> }
+  return (marks[PREPARED] ??= prepare())
 }
