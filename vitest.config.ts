@@ -41,11 +41,13 @@ const alias = [
   { find: /^server-only$/, replacement: path.resolve('test/empty-module.ts') },
 ]
 /**
- * The slow run's order: the database and consumer suites together first, then the e2e files, then the reliability
+ * The slow run's order: the database and consumer suites side by side first, then the e2e files, then the reliability
  * suite, so that no timed test (a shutdown within 8 s, kill -9 under load) shares the two cores with a build or an
- * npm install. The quick run has no such test and runs its suites side by side.
+ * npm install. Vitest runs groups from the lowest; a project with one worker (fileParallelism: false) in group 0
+ * would go to a group of its own run last, whence 1 to 3. The quick run has no such test: its e2e files run after
+ * the other suites, which share the two workers.
  */
-const inOrder = (group: number) => (slowRun ? { sequence: { groupOrder: group } } : {})
+const inOrder = (group: 1 | 2 | 3) => (slowRun ? { sequence: { groupOrder: group } } : {})
 
 const WEB_TESTS = ['server/**/*.test.ts', 'app/**/*.test.ts', 'components/**/*.test.ts']
 const webProject = (name: string, env: Record<string, string>, files: { include?: string[]; exclude?: string[] } = {}): TestProjectInlineConfiguration => ({
@@ -81,12 +83,12 @@ if (
 ) {
   const postgres = { TEST_DB: 'postgres', LOG_LEVEL: 'silent' }
   const project = slowRun ? webProject('web:postgres', postgres, { include: FUZZING }) : webProject('web:postgres', postgres, { exclude: [...FUZZING, ...PGLITE_ONLY] })
-  projects.push({ ...project, test: { ...project.test, ...inOrder(0) } })
+  projects.push({ ...project, test: { ...project.test, ...inOrder(1) } })
 }
 
 const noChromium = `no Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH to your Chrome/Chromium.`
 if (optional('e2e', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1', noChromium)) {
-  const e2e = (name: string, files: { include: string[]; exclude?: string[] }, group: number): TestProjectInlineConfiguration => ({
+  const e2e = (name: string, files: { include: string[]; exclude?: string[] }, group: 1 | 2, fileParallelism = false): TestProjectInlineConfiguration => ({
     test: {
       name,
       root: web,
@@ -97,14 +99,15 @@ if (optional('e2e', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1', n
       ...inOrder(group),
       testTimeout: 60_000,
       hookTimeout: 240_000,
-      fileParallelism: false,
+      fileParallelism,
     },
   })
-  if (!slowRun) projects.push(e2e('e2e', { include: ['e2e/**/*.test.ts'], exclude: SLOW_E2E }, 0))
+  if (!slowRun) projects.push(e2e('e2e', { include: ['e2e/**/*.test.ts'], exclude: SLOW_E2E }, 2))
   else {
-    // A minute of waiting for the rate limit's window, idle: beside the first group rather than in the e2e queue.
-    projects.push(e2e('e2e', { include: SLOW_E2E.filter((file) => file !== WAITS_OUT_RATE_LIMIT) }, 1))
-    projects.push(e2e('e2e:waiting', { include: [WAITS_OUT_RATE_LIMIT] }, 0))
+    projects.push(e2e('e2e', { include: SLOW_E2E.filter((file) => file !== WAITS_OUT_RATE_LIMIT) }, 2))
+    // A minute of waiting for the rate limit's window, idle: beside the first group rather than in the e2e queue
+    // (one file, so parallelism is moot; a one-worker project could not share the group).
+    projects.push(e2e('e2e:waiting', { include: [WAITS_OUT_RATE_LIMIT] }, 1, true))
   }
 }
 
@@ -116,11 +119,10 @@ if (slowRun && optional('consumer', existsSync(chromiumPath), process.env.REQUIR
       name: 'consumer',
       root: path.resolve('test/consumer'),
       include: ['*.test.ts'],
-      ...inOrder(0),
-      // npm install, next build and next start happen once, in beforeAll (each step has its own limit).
+      ...inOrder(1),
+      // npm install, next build and next start happen once, in beforeAll (each step has its own limit). One file.
       testTimeout: 60_000,
       hookTimeout: 25 * 60_000,
-      fileParallelism: false,
     },
   })
 }
@@ -135,7 +137,7 @@ if (slowRun) {
       root: web,
       include: ['reliability/**/*.test.ts'],
       globalSetup: ['reliability/global-setup.ts'],
-      ...inOrder(2),
+      ...inOrder(3),
       testTimeout: 300_000,
       hookTimeout: 240_000,
       fileParallelism: false,
@@ -148,7 +150,7 @@ for (const reason of leftOut) console.warn(`SKIPPING SUITE ${reason}`)
 export default defineConfig({
   test: {
     projects,
-    // Two cores here: the database suites run beside the e2e files (one at a time, fileParallelism: false).
+    // Two cores here. Projects with fileParallelism: false (e2e, reliability) still run their files one at a time.
     maxWorkers: 2,
     reporters: ['default', new TotalsReporter(leftOut)],
   },

@@ -17,6 +17,7 @@ import next from 'next'
 
 export const SHUTDOWN_TIMEOUT_MS = 8_000
 export const DRAIN_TIMEOUT_MS = 5_000
+const NEXT_CLOSE_TIMEOUT_MS = 1_000
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 }
 
 /** Hooks run once HTTP is drained (lifecycle.ts adds closing the database); read by the app through globalThis. */
@@ -103,7 +104,16 @@ export async function serve({ dir, port, hostname }) {
     clearTimeout(drainLimit)
     log(`HTTP stopped after ${elapsed()}${cut ? `: cut the connections still open after ${DRAIN_TIMEOUT_MS} ms` : ', every request answered'} (${answeredWhileDraining} answered while stopping)`)
 
-    await app.close().catch((error) => console.error('[server] closing Next failed:', error))
+    // Next's close waits for its background work (after() callbacks, cache writes) to settle, and under load it at
+    // times never did: the database must still be closed inside the bound, so Next gets NEXT_CLOSE_TIMEOUT_MS.
+    const nextClosed = await Promise.race([
+      app.close().then(
+        () => true,
+        (error) => (console.error('[server] closing Next failed:', error), true),
+      ),
+      new Promise((resolve) => setTimeout(() => resolve(false), NEXT_CLOSE_TIMEOUT_MS).unref()),
+    ])
+    if (!nextClosed) log(`Next had not closed ${NEXT_CLOSE_TIMEOUT_MS} ms after HTTP stopped: closing the database anyway`)
     for (const hook of hooks.splice(0)) {
       await Promise.resolve()
         .then(hook)
