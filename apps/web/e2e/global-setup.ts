@@ -58,7 +58,7 @@ export async function build(distDir: string, env: NodeJS.ProcessEnv): Promise<vo
 }
 
 /** A PGlite data directory with the schema in place, for servers to start from a copy of. */
-export async function makeTemplateDataDir(): Promise<void> {
+async function makeTemplateDataDir(): Promise<void> {
   const startedAt = Date.now()
   rmSync(TEMPLATE_DATA_DIR, { recursive: true, force: true })
   mkdirSync(TEMPLATE_DATA_DIR, { recursive: true })

@@ -97,7 +97,7 @@ async function openPostgres(url: string, poolMax = 10): Promise<Database> {
 /**
  * PostgreSQL's page cache in PGlite. PostgreSQL's default, 128MB, is written over at start, so it all counts in
  * the server's memory; 16MB keeps the whole database of a directory app in cache and costs ~130 MB less
- * (scripts/memory.mjs measures both).
+ * (`npm run bench:memory` measures both).
  */
 export const PGLITE_SHARED_BUFFERS = '16MB'
 
@@ -112,8 +112,8 @@ async function initPgliteDir(pgdata: string): Promise<void> {
   rmSync(partial, { recursive: true, force: true })
   const script = `import { PGlite } from '@electric-sql/pglite'; await (await PGlite.create(process.argv[1])).close()`
   try {
-    // cwd: the app, whose node_modules hold PGlite (it is one of next.config.ts's serverExternalPackages).
-    await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, partial], { cwd: process.cwd(), timeout: 120_000 })
+    // Resolved from the working directory, the app, whose node_modules hold PGlite (a serverExternalPackage).
+    await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, partial], { timeout: 120_000 })
   } catch (error) {
     const { stderr } = error as { stderr?: string }
     throw new Error(`Could not create the PGlite database in ${pgdata}: ${stderr?.trim() || (error as Error).message}`, { cause: error })
