@@ -1,4 +1,4 @@
-import { ActionError, checkJsonShape, DEFAULT_FORM_LIMITS, problemResponse } from 'actionroute'
+import { ActionError, checkJsonShape, DEFAULT_FORM_LIMITS, isActionError, problemResponse, readMultipart } from 'actionroute'
 import { NextResponse, type NextRequest } from 'next/server'
 // The same limit next.config.ts gives Next (serverActions.bodySizeLimit): Next answers a bigger body with a 500.
 import { ACTION_BODY_LIMIT } from '@/server/limits'
@@ -40,6 +40,8 @@ export const config = {
 const ACTION_ARGS_LIMIT = 1000
 /** React prefixes a form's fields with the argument they belong to (`_1_name`): room for that prefix. */
 const FIELD_PREFIX_MAX = 16
+/** Parts an action's body may have: a form's fields, and room for React's rows and Next's `$ACTION_*` fields. */
+const ACTION_PARTS_LIMIT = DEFAULT_FORM_LIMITS.maxFields + 16
 
 /** A refusal: problem+json under /api, a short plain-text answer elsewhere (a Server Action's caller reads it as the error). */
 function refuse(request: NextRequest, code: string, message: string): Response {
@@ -93,7 +95,9 @@ function refuseOversizedAction(request: NextRequest): Response | undefined {
   return tooLarge(request)
 }
 
-const tooLarge = (request: NextRequest) => refuse(request, 'PAYLOAD_TOO_LARGE', `The body is over the ${ACTION_BODY_LIMIT}-byte limit.`)
+/** In the words the library's limits use (readMultipart, route bodies). */
+const TOO_LARGE = `The request body is larger than the limit of ${ACTION_BODY_LIMIT} bytes.`
+const tooLarge = (request: NextRequest) => refuse(request, 'PAYLOAD_TOO_LARGE', TOO_LARGE)
 
 /**
  * Checks the shape of a Server Action's body that React's decoder would otherwise fail on with a 500: the
@@ -106,14 +110,13 @@ const tooLarge = (request: NextRequest) => refuse(request, 'PAYLOAD_TOO_LARGE', 
 async function refuseMalformedActionBody(request: NextRequest): Promise<Response | undefined> {
   const kind = actionKind(request)
   if (!kind || (kind === 'fetch' && request.headers.get('content-type') === 'application/x-www-form-urlencoded')) return undefined
-  const bytes = await request.arrayBuffer()
-  if (bytes.byteLength > ACTION_BODY_LIMIT) return tooLarge(request)
-  const entries = await replyEntries(request, bytes)
-  if (!entries) return refuse(request, 'BAD_REQUEST', 'The body is not valid multipart/form-data or UTF-8.')
-  // Next's multipart parser (busboy) fails on a part header over 16 KB with a 500; actionroute would
-  // refuse a name over its limit anyway, so refuse it here, where it is still a clean 400.
-  const longName = entries.find(([name]) => name.length > DEFAULT_FORM_LIMITS.maxNameLength + FIELD_PREFIX_MAX)
-  if (longName) return refuse(request, 'BAD_REQUEST', `A field name is ${longName[0].length} characters long; the limit is ${DEFAULT_FORM_LIMITS.maxNameLength}.`)
+  let entries: [name: string, value: FormDataEntryValue][]
+  try {
+    entries = await replyEntries(request)
+  } catch (error) {
+    if (isActionError(error)) return refuse(request, error.code, error.message)
+    throw error
+  }
   if (kind === 'form') return undefined
   const rows = entries.filter((row): row is [string, string] => typeof row[1] === 'string' && /^\d+$/.test(row[0]))
   for (const [id, text] of rows) {
@@ -138,14 +141,22 @@ async function refuseMalformedActionBody(request: NextRequest): Promise<Response
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-/** The entries of a reply (a text body is row 0), or undefined when the body cannot be read as such. */
-async function replyEntries(request: NextRequest, bytes: ArrayBuffer): Promise<[name: string, value: FormDataEntryValue][] | undefined> {
+/**
+ * The entries of a reply (a text body is row 0). A multipart body is parsed as it streams in, with its limits
+ * checked part by part, so the worst body costs no more than the limits allow: Next's own parser (busboy) reads
+ * it again afterwards, and would fail on a part header over 16 KB with a 500.
+ */
+async function replyEntries(request: NextRequest): Promise<[name: string, value: FormDataEntryValue][]> {
+  if (isMultipart(request)) {
+    const limits = { limit: ACTION_BODY_LIMIT, maxParts: ACTION_PARTS_LIMIT, maxNameLength: DEFAULT_FORM_LIMITS.maxNameLength + FIELD_PREFIX_MAX }
+    return [...(await readMultipart(request, limits))]
+  }
+  const bytes = await request.arrayBuffer()
+  if (bytes.byteLength > ACTION_BODY_LIMIT) throw new ActionError('PAYLOAD_TOO_LARGE', TOO_LARGE)
   try {
-    if (!isMultipart(request)) return [['0', utf8.decode(bytes)]]
-    const form = await new Response(bytes, { headers: { 'content-type': request.headers.get('content-type')! } }).formData()
-    return [...form]
+    return [['0', utf8.decode(bytes)]]
   } catch {
-    return undefined
+    throw new ActionError('BAD_REQUEST', 'The body is not valid UTF-8.')
   }
 }
 

@@ -37,7 +37,7 @@ function action(body: string | Buffer | { body: string; contentType: string }, h
 }
 
 /** A form posted without JavaScript: multipart, no Next-Action header. */
-const formPost = (body: string, contentType: string, chunked = false): RawRequest => ({ method: 'POST', path: '/', headers: { 'content-type': contentType }, body, chunked })
+const formPost = (body: string | Buffer, contentType: string, chunked = false): RawRequest => ({ method: 'POST', path: '/', headers: { 'content-type': contentType }, body, chunked })
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth)
 
@@ -105,7 +105,7 @@ describe('refused by proxy.ts with a clean 4xx', () => {
   })
 
   describe('a Server Action body over the limit, 256 KB (Next: 500 "Body exceeded … limit", logged)', () => {
-    const tooLarge = { status: 413, contentType: PLAIN, body: `The body is over the ${LIMIT}-byte limit.\n`, logs: 'clean' } as const
+    const tooLarge = { status: 413, contentType: PLAIN, body: `The request body is larger than the limit of ${LIMIT} bytes.\n`, logs: 'clean' } as const
     const padded = (size: number) => {
       const empty = multipart([['_1_name', ''], ['0', VALID_ROOT]])
       return multipart([['_1_name', 'x'.repeat(size - empty.body.length)], ['0', VALID_ROOT]])
@@ -141,13 +141,16 @@ describe('refused by proxy.ts with a clean 4xx', () => {
     const notJson = (row: number) => badRequest(`Row ${row} is not valid JSON.`)
     const tooDeep = (row: number) => badRequest(`Row ${row}: The JSON body nests arrays and objects more than 64 levels deep.`)
     const notArguments = badRequest('The arguments are not a JSON array of at most 1000 items.')
-    const notReadable = badRequest('The body is not valid multipart/form-data or UTF-8.')
+    const notUtf8 = badRequest('The body is not valid UTF-8.')
+    const noBoundary = badRequest('The multipart body is malformed: no boundary was found in it.')
+    const cutShort = badRequest('The multipart body is malformed: it ends before its closing boundary.')
+    const headersTooLong = badRequest("The multipart body is malformed: a part's headers are over 12224 bytes.")
 
     it.each<[string, () => RawRequest, Expected]>([
       // vercel/next.js#86945: malformed JSON in a Server Action body answers 500.
       ['text body that is not JSON ([zxc])', () => action('[zxc]'), notJson(0)],
       ['empty text body', () => action(''), notJson(0)],
-      ['text body that is not UTF-8', () => action(Buffer.from([0x5b, 0xff, 0xfe, 0x5d])), notReadable],
+      ['text body that is not UTF-8', () => action(Buffer.from([0x5b, 0xff, 0xfe, 0x5d])), notUtf8],
       ['row 0 that is not JSON', () => action(multipart([['_1_name', 'x'], ['0', '[{"status":']])), notJson(0)],
       ['row 0 nested 100,000 deep (stack overflow in Next)', () => action(multipart([['0', `[${nested(100_000)},"$K1"]`]])), tooDeep(0)],
       ['row 0 nested 65 deep', () => action(`[${nested(64)}]`), tooDeep(0)],
@@ -158,17 +161,25 @@ describe('refused by proxy.ts with a clean 4xx', () => {
       ['arguments that are a string', () => action('"x"'), notArguments],
       ['arguments that are an object', () => action('{"a":1}'), notArguments],
       ['1,001 arguments (Next’s limit is 1,000)', () => action(JSON.stringify(Array(1001).fill(0))), notArguments],
-      ['multipart with the wrong boundary', () => action({ body: 'garbage', contentType: 'multipart/form-data; boundary=nope' }), notReadable],
-      ['multipart without a boundary', () => action({ body: 'garbage', contentType: 'multipart/form-data' }), notReadable],
+      ['multipart with the wrong boundary', () => action({ body: 'garbage', contentType: 'multipart/form-data; boundary=nope' }), noBoundary],
+      ['multipart without a boundary', () => action({ body: 'garbage', contentType: 'multipart/form-data' }), badRequest('The multipart body is malformed: its Content-Type has no boundary of 1 to 70 characters.')],
       // vercel/next.js#95447, #90090: a malformed multipart POST to a page answers 500.
-      ['a form without JavaScript, wrong boundary', () => formPost('garbage', 'multipart/form-data; boundary=nope'), notReadable],
+      ['a form without JavaScript, wrong boundary', () => formPost('garbage', 'multipart/form-data; boundary=nope'), noBoundary],
       // busboy (Next's multipart parser) fails on a part header over 16 KB: "Malformed part header", 500.
-      ['a field name of 100,000 characters', () => action(multipart([['_1_name', 'x'], [`_1_${'['.repeat(100_000)}`, 'x'], ['0', VALID_ROOT]])), badRequest('A field name is 100003 characters long; the limit is 1000.')],
+      ['a field name of 100,000 characters', () => action(multipart([['_1_name', 'x'], [`_1_${'['.repeat(100_000)}`, 'x'], ['0', VALID_ROOT]])), headersTooLong],
       ['a form without JavaScript with a field name of 100,000 characters', () => {
         const form = multipart([[`$ACTION_ID_${addUserAction}`, ''], ['x'.repeat(100_000), 'y']])
         return formPost(form.body, form.contentType)
-      }, badRequest('A field name is 100000 characters long; the limit is 1000.')],
-      ['a form without JavaScript, cut short', () => formPost(`--b\r\nContent-Disposition: form-data; name="$ACTION_ID_${addUserAction}"\r\n\r\n`, 'multipart/form-data; boundary=b'), notReadable],
+      }, headersTooLong],
+      ['a form without JavaScript whose value is not UTF-8 (Next would store U+FFFD)', () => {
+        const form = multipart([[`$ACTION_ID_${addUserAction}`, ''], ['name', 'A@@']])
+        return formPost(Buffer.from(form.body.replace('@@', '\xff\xfe'), 'latin1'), form.contentType)
+      }, badRequest('The multipart body holds the field "name" that is not valid UTF-8.')],
+      ['a form without JavaScript with 1,100 parts (each a file: the costliest to parse)', () => {
+        const parts = Array.from({ length: 1_100 }, (_, index) => `--b\r\nContent-Disposition: form-data; name="f${index}"; filename="f"\r\n\r\n1\r\n`)
+        return formPost(`--b\r\nContent-Disposition: form-data; name="$ACTION_ID_${addUserAction}"\r\n\r\n\r\n${parts.join('')}--b--\r\n`, 'multipart/form-data; boundary=b')
+      }, badRequest('The form has more than 1016 fields.')],
+      ['a form without JavaScript, cut short', () => formPost(`--b\r\nContent-Disposition: form-data; name="$ACTION_ID_${addUserAction}"\r\n\r\n`, 'multipart/form-data; boundary=b'), cutShort],
     ])('%s → 400', async (_title, request, expected) => {
       await check(request(), expected)
     })

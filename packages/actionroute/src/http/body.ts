@@ -1,6 +1,7 @@
 import { ActionError } from '../core/errors'
 import { parseUrlEncoded, type FormLimits } from '../input/form-data'
 import { checkJsonShape, type JsonLimits } from '../input/json'
+import { readMultipart } from '../input/multipart'
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
 
@@ -75,6 +76,11 @@ export async function readBody(
   { limit = DEFAULT_BODY_LIMIT, jsonLimits, formLimits }: BodyOptions = {},
 ): Promise<Body | undefined> {
   const { mediaType, charset } = contentTypeOf(request)
+  if (mediaType === 'multipart/form-data') {
+    checkCharset(charset)
+    // Streamed: its limits stop the parsing, not only the answer.
+    return { form: await readMultipart(request, { limit, maxParts: formLimits?.maxFields, maxNameLength: formLimits?.maxNameLength }) }
+  }
   const bytes = await readCapped(request, limit)
   if (bytes.byteLength === 0) return undefined
 
@@ -84,9 +90,7 @@ export async function readBody(
       `Content-Type "${mediaType || '(none)'}" is not supported; send ${BODY_MEDIA_TYPES.join(', ')}.`,
     )
   }
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new ActionError('UNSUPPORTED_MEDIA_TYPE', `Charset "${charset}" is not supported; send UTF-8.`)
-  }
+  checkCharset(charset)
   if (mediaType === 'application/json') {
     const text = decodeUtf8(bytes)
     checkJsonShape(text, jsonLimits)
@@ -96,10 +100,11 @@ export async function readBody(
       throw new ActionError('BAD_REQUEST', 'The request body is not valid JSON.')
     }
   }
-  if (mediaType === 'application/x-www-form-urlencoded') return { form: parseUrlEncoded(decodeUtf8(bytes), formLimits) }
-  try {
-    return { form: await new Response(new Blob([new Uint8Array(bytes)]), { headers: request.headers }).formData() }
-  } catch {
-    throw new ActionError('BAD_REQUEST', 'The request body is not valid multipart/form-data.')
+  return { form: parseUrlEncoded(decodeUtf8(bytes), formLimits) }
+}
+
+function checkCharset(charset: string | undefined): void {
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new ActionError('UNSUPPORTED_MEDIA_TYPE', `Charset "${charset}" is not supported; send UTF-8.`)
   }
 }
