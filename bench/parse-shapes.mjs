@@ -96,6 +96,12 @@ const FORMS = {
     fields: (n) => repeatFields(n, () => ['x', '1']),
     show: (n) => `${n.toLocaleString('en')} parts`,
   },
+  'tiny-files': {
+    label: 'tiny file parts `x` (`filename="f"`) × n (as many as fit)',
+    // The name closes its quote and adds a file name: `name="x"; filename="f"`. Files cost a buffering parser 10-20x a field.
+    fields: (n) => repeatFields(n, () => ['x"; filename="f', '1']),
+    show: (n) => `${n.toLocaleString('en')} file parts`,
+  },
   'tiny-parts-50k': {
     label: '50,000 tiny parts (over the limit: must be a cheap 413)',
     fields: () => repeatFields(50_000, () => ['x', '1']),
@@ -185,8 +191,8 @@ const JSON_SHAPES = {
 
 const FORM_DOORS = {
   urlencoded: ['brackets', 'deep-names', 'at-limits', 'dot-bracket', 'repeated', 'conflicts', 'percent'],
-  multipart: ['brackets', 'deep-names', 'at-limits', 'dot-bracket', 'tiny-parts', 'conflicts', 'huge-name', 'tiny-parts-50k'],
-  action: ['brackets-64', 'brackets', 'deep-names', 'at-limits', 'dot-bracket', 'tiny-parts', 'conflicts'],
+  multipart: ['brackets', 'deep-names', 'at-limits', 'dot-bracket', 'tiny-parts', 'tiny-files', 'conflicts', 'huge-name', 'tiny-parts-50k'],
+  action: ['brackets-64', 'brackets', 'deep-names', 'at-limits', 'dot-bracket', 'tiny-parts', 'tiny-files', 'conflicts'],
   query: ['brackets', 'deep-names', 'at-limits', 'dot-bracket', 'repeated', 'conflicts', 'percent'],
 }
 
