@@ -1,4 +1,4 @@
-import { ActionError, checkJsonShape, DEFAULT_FORM_LIMITS, isActionError, problemResponse, readMultipart } from 'actionroute'
+import { ActionError, checkJsonShape, DEFAULT_FORM_LIMITS, isActionError, isSameOrigin, problemResponse, readMultipart } from 'actionroute'
 import { NextResponse, type NextRequest } from 'next/server'
 // The same limit next.config.ts gives Next (serverActions.bodySizeLimit): Next answers a bigger body with a 500.
 import { ACTION_BODY_LIMIT } from '@/server/limits'
@@ -77,15 +77,14 @@ const isMultipart = (request: NextRequest) => (request.headers.get('content-type
 
 /**
  * Next refuses a Server Action whose Origin is not this host (its CSRF check) with a 500, or a 500 of another
- * kind when Origin is not a URL. The same check, made first, answers 403. Like Next's, it compares the
- * origin's host with X-Forwarded-Host (first value), else Host, and lets a request without Origin pass.
- * Origins listed in `serverActions.allowedOrigins` would have to be listed here too (there are none).
+ * kind when Origin is not a URL. The same check, made first and stricter, answers 403: the origin must match in
+ * scheme, host and port (Next compares the host alone), as the route door's check does. A request without
+ * Origin passes, as in Next. Origins listed in `serverActions.allowedOrigins` would have to be listed here too
+ * (there are none).
  */
 function refuseForeignAction(request: NextRequest): Response | undefined {
   const origin = request.headers.get('origin')
-  if (origin === null || !actionKind(request)) return undefined
-  const host = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim() || request.headers.get('host')
-  if (host && URL.canParse(origin) && new URL(origin).host === host) return undefined
+  if (origin === null || !actionKind(request) || isSameOrigin(request, origin)) return undefined
   return refuse(request, 'CROSS_SITE_REQUEST', 'This Server Action request comes from another origin.')
 }
 

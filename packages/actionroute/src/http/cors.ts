@@ -16,8 +16,13 @@ const DEFAULT_ALLOW_HEADERS = ['content-type', 'authorization', 'idempotency-key
 const DEFAULT_EXPOSE_HEADERS = ['location', 'retry-after', 'ratelimit', 'ratelimit-policy', 'idempotency-replayed']
 
 export interface Cors {
-  /** Whether a page on `origin` may call: for the CSRF check, which lets these origins post forms too. */
+  /** Whether a page on `origin` may call. */
   allows(origin: string): boolean
+  /**
+   * Whether a page on `origin` may also post forms (the CSRF check): only an origin listed by name. `'*'`
+   * lets any page read answers, never post a cross-site form, which carries the user's cookies.
+   */
+  listed(origin: string): boolean
   /** The headers for an answer to an actual request: empty unless its Origin is allowed. */
   headersFor(request: Request): Headers
   /** The answer to a preflight (OPTIONS with Access-Control-Request-Method) for a path serving `allow`. */
@@ -45,6 +50,7 @@ export function cors(options: CorsOptions | undefined): Cors | undefined {
 
   return {
     allows,
+    listed: (origin) => origins.has(origin),
     headersFor(request) {
       const origin = request.headers.get('origin')
       if (origin === null || !allows(origin)) return new Headers()

@@ -196,6 +196,21 @@ describe('cross-site forms (CSRF) on the route door', () => {
   const guarded = route(create, { allowedOrigins: ['https://partner.example'] })
 
   it.each([
+    { origin: 'https://evil.example', status: 403 },
+    { origin: 'null', status: 403 },
+    { origin: 'http://api.test', status: 201 },
+  ])("with cors { origins: '*' }, a form from $origin → $status: a wildcard lets pages read answers, never post forms", async ({ origin, status }) => {
+    const open = route(create, { cors: { origins: '*' } })
+    expect((await open(form({ origin }), noParams)).status).toBe(status)
+  })
+
+  it('with cors listing an origin by name, that origin may post forms', async () => {
+    const listed = route(create, { cors: { origins: ['https://partner.example'] } })
+    expect((await listed(form({ origin: 'https://partner.example' }), noParams)).status).toBe(201)
+    expect((await listed(form({ origin: 'https://other.example' }), noParams)).status).toBe(403)
+  })
+
+  it.each([
     { name: 'a form from another origin', headers: { origin: 'https://evil.example' }, status: 403 },
     { name: 'multipart from another origin', headers: { origin: 'https://evil.example' }, type: 'multipart/form-data; boundary=x', status: 403 },
     { name: 'text/plain from another origin', headers: { origin: 'https://evil.example' }, type: 'text/plain', status: 403 },
@@ -203,7 +218,11 @@ describe('cross-site forms (CSRF) on the route door', () => {
     { name: 'cross-site without Origin', headers: { 'sec-fetch-site': 'cross-site' }, status: 403 },
     { name: 'a sibling subdomain without Origin', headers: { 'sec-fetch-site': 'same-site' }, status: 403 },
     { name: 'a form from the same origin', headers: { origin: 'http://api.test' }, status: 201 },
-    { name: 'same origin behind a proxy', headers: { origin: 'https://www.example', 'x-forwarded-host': 'www.example' }, status: 201 },
+    { name: 'same origin behind a proxy', headers: { origin: 'https://www.example', 'x-forwarded-host': 'www.example', 'x-forwarded-proto': 'https' }, status: 201 },
+    { name: 'the same host on another scheme', headers: { origin: 'https://api.test' }, status: 403 },
+    { name: 'the same host on another port', headers: { origin: 'http://api.test:8080' }, status: 403 },
+    { name: 'the same origin with its default port written out', headers: { origin: 'http://api.test:80' }, status: 201 },
+    { name: 'the same host behind a proxy, on plain HTTP', headers: { origin: 'http://www.example', 'x-forwarded-host': 'www.example', 'x-forwarded-proto': 'https' }, status: 403 },
     { name: 'an allowed origin', headers: { origin: 'https://partner.example' }, status: 201 },
     { name: 'no browser at all (curl)', headers: {}, status: 201 },
     { name: 'JSON from another origin (needs CORS preflight)', headers: { origin: 'https://evil.example' }, type: 'application/json', status: 400 },

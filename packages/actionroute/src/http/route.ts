@@ -34,7 +34,8 @@ export interface RouteOptions {
   allowedOrigins?: readonly string[]
   /**
    * Which pages on other origins may call these routes from a browser (CORS): preflights answered,
-   * `Access-Control-Allow-Origin` on the answers, credentials off unless asked. Their forms are allowed too.
+   * `Access-Control-Allow-Origin` on the answers, credentials off unless asked. Origins listed by name may post forms too; `'*'` never lets a
+   * cross-site form through.
    */
   cors?: CorsOptions
 }
@@ -83,7 +84,7 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
   const status = op.http?.status ?? 200
   const policy = cors(options.cors)
   const isListed = originCheck(options.allowedOrigins)
-  const isAllowedOrigin = (origin: string) => isListed(origin) || policy?.allows(origin) === true
+  const isAllowedOrigin = (origin: string) => isListed(origin) || policy?.listed(origin) === true
   return async function handle(request, context) {
     const headers = policy?.headersFor(request) ?? new Headers()
     if (isCrossSiteForm(request, isAllowedOrigin)) return problemResponse(crossSiteRefused(), headers)
