@@ -40,6 +40,7 @@ export const rateLimits = pgTable('actionroute_rate_limits', {
 export const idempotencyKeys = pgTable('actionroute_idempotency', {
   key: text('key').primaryKey(),
   fingerprint: text('fingerprint').notNull(),
+  owner: text('owner'),
   outcome: jsonb('outcome'),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 })

@@ -1,12 +1,8 @@
-import { idempotency, postgresIdempotencyStore, type IdempotencyStore } from 'actionroute'
+import { idempotency, postgresIdempotencyStore } from 'actionroute'
 import { database } from '@/server/db/client'
 
-// In the app's database, PGlite or PostgreSQL: every instance on one PostgreSQL sees every key.
-const store: IdempotencyStore = {
-  claim: async (key, fingerprint, leaseMs) => postgresIdempotencyStore(await database()).claim(key, fingerprint, leaseMs),
-  finish: async (key, outcome, ttlMs) => postgresIdempotencyStore(await database()).finish(key, outcome, ttlMs),
-  release: async (key) => postgresIdempotencyStore(await database()).release(key),
-}
+// In the app's database, PGlite or PostgreSQL, opened on first use: every instance on one PostgreSQL sees every key.
+const store = postgresIdempotencyStore(database)
 
 /**
  * Writes sent with an Idempotency-Key (the API) or an idempotency-key field (the add form's per-render key)

@@ -1,4 +1,4 @@
-import { middleware, postgresStore, rateLimit, type RateLimitStore } from 'actionroute'
+import { middleware, postgresStore, rateLimit } from 'actionroute'
 import { database } from '@/server/db/client'
 
 /** Writes per client and minute from RATE_LIMIT_WRITES: 60 by default, 0 for no limit. */
@@ -9,8 +9,8 @@ export function writesPerMinute(env: NodeJS.ProcessEnv = process.env): number {
   return limit
 }
 
-// In the app's database, PGlite or PostgreSQL: every instance on one PostgreSQL shares the counts.
-const store: RateLimitStore = { hit: async (key, windowMs) => postgresStore(await database()).hit(key, windowMs) }
+// In the app's database, PGlite or PostgreSQL, opened on first use: every instance on one PostgreSQL shares the counts.
+const store = postgresStore(database)
 
 const limit = writesPerMinute()
 

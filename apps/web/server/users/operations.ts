@@ -22,9 +22,10 @@ import {
 
 const doorName = (ctx: Context) => (ctx.door === 'action' ? 'server action' : 'API route')
 const shared = { tags: ['users'], use: [logRequests] } as const
-// Every write asks API callers for a key when API_KEYS is set, is rate-limited per client, runs once per
-// idempotency key, and changes the home page's list: the action door re-renders it in the same response.
-const writes = { ...shared, use: [logRequests, ...requireApiKeyForWrites, limitWrites, idempotentWrites], revalidate: { paths: ['/'] } } as const
+// Every write is rate-limited per client (before the key is checked, so guessing keys is counted too), asks
+// API callers for a key when API_KEYS is set, runs once per idempotency key (scoped per key or client), and
+// changes the home page's list: the action door re-renders it in the same response.
+const writes = { ...shared, use: [logRequests, limitWrites, ...requireApiKeyForWrites, idempotentWrites], revalidate: { paths: ['/'] } } as const
 
 async function found(id: string, user: Promise<User | null>): Promise<User> {
   const result = await user

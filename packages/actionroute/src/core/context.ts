@@ -25,6 +25,11 @@ export interface Context extends RequestContext {
   /** The name of the operation being run. */
   operation: string
   /**
+   * Who is calling, once a middleware has authenticated them (`apiKeys` sets `apiKey:<digest prefix>`):
+   * what idempotency keys are scoped by. Undefined for an anonymous call.
+   */
+  principal?: string
+  /**
    * Headers for the response, success or error (`RateLimit`, `Idempotency-Key` replays…). The route
    * door sends them; the action door has no response of its own to put them on.
    */

@@ -73,7 +73,7 @@ describe('MultipartParser', () => {
         const standard = await entriesOf(await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData())
         expect(ours).toEqual(standard)
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     )
   })
 
@@ -153,9 +153,9 @@ describe('MultipartParser', () => {
     expect(refusal(() => parse(raw(huge), TYPE))).toMatchObject({ status: 400, message: expect.stringContaining('headers are over') })
   })
 
-  it('ignores a preamble and an epilogue, as RFC 2046 says, and reads quoted boundaries and escaped quotes', async () => {
-    const body = `preamble\r\n--"b c"\r\nContent-Disposition: form-data; name="say \\"hi\\""; filename="a\\\\b.txt"\r\n\r\nx\r\n--"b c"--\r\nepilogue`.replaceAll('"b c"', 'b c')
-    expect(await entriesOf(parse(raw(body), 'multipart/form-data; boundary="b c"'))).toEqual([['say "hi"', 'a\\b.txt', 'application/octet-stream', [120]]])
+  it('ignores a preamble and an epilogue, as RFC 2046 says, reads quoted boundaries, and keeps names as browsers write them', async () => {
+    const body = 'preamble\r\n--b c\r\nContent-Disposition: form-data; name="say %22hi%22"; filename="a\\b.txt"\r\n\r\nx\r\n--b c--\r\nepilogue'
+    expect(await entriesOf(parse(raw(body), 'multipart/form-data; boundary="b c"'))).toEqual([['say %22hi%22', 'a\\b.txt', 'application/octet-stream', [120]]])
   })
 
   it('reads an empty body as an empty form', () => {

@@ -48,7 +48,7 @@ export function boundaryOf(contentType: string): string {
   return boundary
 }
 
-/** `form-data; name="a"; filename="b.txt"` → its parameters, lower-cased names; quoted values unescaped. One pass. */
+/** `form-data; name="a"; filename="b.txt"` → its parameters, lower-cased names, values as sent. One pass. */
 function dispositionOf(text: string): Map<string, string> {
   const semicolon = text.indexOf(';')
   const type = (semicolon === -1 ? text : text.slice(0, semicolon)).trim().toLowerCase()
@@ -63,10 +63,11 @@ function dispositionOf(text: string): Map<string, string> {
     let value = ''
     at = equals + 1
     if (text[at] === '"') {
-      // A quoted string: `\x` stands for x (curl escapes quotes so); browsers write `"` as %22 and leave it.
-      for (at++; at < text.length && text[at] !== '"'; at++) value += text[at] === '\\' && at + 1 < text.length ? text[++at] : text[at]
-      if (text[at] !== '"') throw bad('a Content-Disposition parameter has no closing quote.')
-      at++
+      // A quoted string, up to the next quote: browsers (and curl) write `"` as %22, and a backslash as itself.
+      const close = text.indexOf('"', at + 1)
+      if (close === -1) throw bad('a Content-Disposition parameter has no closing quote.')
+      value = text.slice(at + 1, close)
+      at = close + 1
     } else {
       const end = text.indexOf(';', at)
       value = text.slice(at, end === -1 ? text.length : end).trim()

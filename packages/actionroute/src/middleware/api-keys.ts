@@ -27,9 +27,9 @@ function digestOf(key: string): Buffer {
 /**
  * Asks callers on the route door for one of `keys` in `X-API-Key`: 401 `UNAUTHORIZED` without a valid one.
  * Keys are compared as SHA-256 digests in constant time, so neither a key's length nor its content leaks
- * through timing. Documented in OpenAPI as the `ApiKey` security scheme on the operations it guards.
+ * through timing. The call's `ctx.principal` becomes `apiKey:<the first 16 hex digits of the key's SHA-256>`. Documented in OpenAPI as the `ApiKey` security scheme on the operations it guards.
  */
-export function apiKeys({ keys, header = 'x-api-key', doors = ['route'] }: ApiKeysOptions): Middleware {
+export function apiKeys({ keys, header = 'x-api-key', doors = ['route'] }: ApiKeysOptions): Middleware<{ principal: string }> {
   if (keys.length === 0) throw new TypeError('apiKeys: give at least one key.')
   const accepted = keys.map(digestOf)
   const asks = new Set(doors)
@@ -41,10 +41,11 @@ export function apiKeys({ keys, header = 'x-api-key', doors = ['route'] }: ApiKe
       if (!given) throw refuse(`This operation needs an API key in the ${header} header.`)
       const sent = digest(given)
       // Every key is compared, whatever matched, so the time taken does not say which one did.
-      let valid = false
-      for (const key of accepted) valid = timingSafeEqual(sent, key) || valid
-      if (!valid) throw refuse('That API key is not valid.')
-      return next()
+      let matched: Buffer | undefined
+      for (const key of accepted) if (timingSafeEqual(sent, key)) matched = key
+      if (!matched) throw refuse('That API key is not valid.')
+      // Who is calling, for what is scoped per caller (idempotency keys): the key, by a prefix of its digest.
+      return next({ principal: `apiKey:${matched.toString('hex').slice(0, 16)}` })
     },
     {
       errors: [{ code: 'UNAUTHORIZED', status: 401, description: `no API key in \`${header}\`, or not a valid one` }],

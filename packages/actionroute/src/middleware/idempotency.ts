@@ -1,23 +1,28 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
+import { addressGroup } from '../core/client-address'
 import type { Context } from '../core/context'
 import { ActionError } from '../core/errors'
 import { middleware, type Middleware, type Outcome } from '../core/middleware'
-import type { Queryable } from './rate-limit'
+import { queryableOf, type QueryableSource } from './rate-limit'
 
 /** An answer kept for replay: a success's data, as JSON. */
 export type StoredOutcome = { ok: true; data: unknown }
 
-/** What a store found for a key. */
+/** What a store found for a key: taken now by the caller, or held by an earlier call (running or done). */
 export type Claim = { state: 'claimed' } | { state: 'running'; fingerprint: string } | { state: 'done'; fingerprint: string; outcome: StoredOutcome }
 
-/** Keeps idempotency keys and the answers given to them. Implement it for another backend. */
+/**
+ * Keeps idempotency keys and the answers given to them. Implement it for another backend. Every call that
+ * claims a key names itself with `owner` (a random id), and `finish` and `release` act only on a claim that
+ * owner still holds: a call that outlived its lease must not overwrite or free the next caller's claim.
+ */
 export interface IdempotencyStore {
-  /** Takes `key` for a call with `fingerprint` for `leaseMs`, unless an earlier call holds it: then says what that call left. */
-  claim(key: string, fingerprint: string, leaseMs: number): Promise<Claim>
-  /** Keeps the answer to replay for `ttlMs`. */
-  finish(key: string, outcome: StoredOutcome, ttlMs: number): Promise<void>
-  /** Frees the key of a call that failed unexpectedly, so a retry runs it again. */
-  release(key: string): Promise<void>
+  /** Takes `key` for `owner`'s call with `fingerprint` for `leaseMs`, unless an earlier call holds it: then says what that call left. */
+  claim(key: string, fingerprint: string, leaseMs: number, owner: string): Promise<Claim>
+  /** Keeps the answer to replay for `ttlMs`, if `owner` still holds the key. */
+  finish(key: string, owner: string, outcome: StoredOutcome, ttlMs: number): Promise<void>
+  /** Frees the key of `owner`'s call, which failed, so a retry runs it again; nothing if another call holds it now. */
+  release(key: string, owner: string): Promise<void>
 }
 
 export interface IdempotencyOptions {
@@ -27,7 +32,11 @@ export interface IdempotencyOptions {
   ttl?: number
   /** How long a call may hold its key before another may take it (a crashed instance's calls), in seconds; default 60. */
   lease?: number
-  /** Keys are scoped per operation and this (e.g. the caller's API key or user id); default the operation alone. */
+  /**
+   * Whose keys these are: keys are scoped per operation and this, so one caller can never be handed another's
+   * answer. Default `callerOf(ctx)`: the principal a middleware authenticated (`ctx.principal`, e.g. the API
+   * key), else the client's address (an IPv6 one by its /64), else one scope for all anonymous callers.
+   */
   scope?: (ctx: Context) => string
   /** How long a form submission waits for an earlier one with its key to finish before answering 409, in ms; default 10,000. */
   formWait?: number
@@ -45,6 +54,26 @@ export function parseIdempotencyKey(header: string): string {
   return key
 }
 
+/** Who is calling, for scoping what they leave behind: the authenticated principal, else the client's network. */
+export function callerOf(ctx: Context): string {
+  if (ctx.principal) return `principal:${ctx.principal}`
+  return ctx.ip ? `ip:${addressGroup(ctx.ip)}` : 'anonymous'
+}
+
+/** The input with each file (a Blob) replaced by its name, type, size and the SHA-256 of its bytes. */
+async function withFileDigests(value: unknown): Promise<unknown> {
+  if (value instanceof Blob) {
+    const sha256 = createHash('sha256').update(new Uint8Array(await value.arrayBuffer())).digest('hex')
+    return { $file: { name: value instanceof File ? value.name : null, type: value.type, size: value.size, sha256 } }
+  }
+  if (Array.isArray(value)) return Promise.all(value.map(withFileDigests))
+  if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
+    const entries = await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await withFileDigests(item)] as const))
+    return Object.fromEntries(entries)
+  }
+  return value
+}
+
 /** A stable JSON text of the input: object keys sorted, so the same input always fingerprints the same. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
@@ -57,9 +86,9 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null'
 }
 
-const fingerprintOf = (input: unknown) => createHash('sha256').update(canonical(input)).digest('hex')
+const fingerprintOf = async (input: unknown) => createHash('sha256').update(canonical(await withFileDigests(input))).digest('hex')
 
-/** The data as JSON, as it would go over the wire. */
+/** The data as JSON, as it would go over the wire: replayed, it serialises to the same bytes. */
 const stored = (data: unknown): StoredOutcome => ({ ok: true, data: JSON.parse(JSON.stringify(data ?? null)) as unknown })
 
 function replayed(outcome: StoredOutcome, ctx: Context): Outcome<unknown> {
@@ -68,6 +97,8 @@ function replayed(outcome: StoredOutcome, ctx: Context): Outcome<unknown> {
 }
 
 const reused = () => new ActionError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different request.', { status: 422 })
+const full = () =>
+  new ActionError('IDEMPOTENCY_STORE_FULL', 'Too many requests with an Idempotency-Key are being kept: retry later.', { status: 503, headers: { 'retry-after': '60' } })
 const inUse = () => new ActionError('IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed: retry later.', { status: 409 })
 
 /**
@@ -78,17 +109,18 @@ const inUse = () => new ActionError('IDEMPOTENCY_KEY_IN_USE', 'A request with th
  * Only successes are kept: after an error (a validation error, a 5xx) the key is free again, so a retry, or
  * the same form corrected, runs. Replayed data is the JSON form of the first answer.
  */
-export function idempotency({ store = memoryIdempotencyStore(), ttl = 86_400, lease = 60, scope = (ctx) => ctx.operation, formWait = 10_000 }: IdempotencyOptions = {}): Middleware {
+export function idempotency({ store = memoryIdempotencyStore(), ttl = 86_400, lease = 60, scope = callerOf, formWait = 10_000 }: IdempotencyOptions = {}): Middleware {
   return middleware(
     async (ctx, next) => {
       if (!ctx.idempotencyKey) return next()
-      const key = `${scope(ctx)}:${ctx.idempotencyKey}`
-      const fingerprint = fingerprintOf(await ctx.rawInput())
-      let claim = await store.claim(key, fingerprint, lease * 1000)
+      const key = `${ctx.operation}:${scope(ctx)}:${ctx.idempotencyKey}`
+      const fingerprint = await fingerprintOf(await ctx.rawInput())
+      const owner = randomUUID()
+      let claim = await store.claim(key, fingerprint, lease * 1000, owner)
       // A double submit of a form: wait for the first to answer, and answer the same.
       for (const deadline = Date.now() + formWait; ctx.door === 'action' && claim.state === 'running' && claim.fingerprint === fingerprint && Date.now() < deadline; ) {
         await new Promise((resolve) => setTimeout(resolve, 50))
-        claim = await store.claim(key, fingerprint, lease * 1000)
+        claim = await store.claim(key, fingerprint, lease * 1000, owner)
       }
       if (claim.state !== 'claimed') {
         if (claim.fingerprint !== fingerprint) throw reused()
@@ -99,12 +131,12 @@ export function idempotency({ store = memoryIdempotencyStore(), ttl = 86_400, le
       try {
         outcome = await next()
       } catch (error) {
-        await store.release(key)
+        await store.release(key, owner)
         throw error
       }
       // Only a success is kept: a refused call changed nothing, so the same key may carry the corrected input.
-      if (outcome.ok) await store.finish(key, stored(outcome.data), ttl * 1000)
-      else await store.release(key)
+      if (outcome.ok) await store.finish(key, owner, stored(outcome.data), ttl * 1000)
+      else await store.release(key, owner)
       return outcome
     },
     {
@@ -120,22 +152,42 @@ export function idempotency({ store = memoryIdempotencyStore(), ttl = 86_400, le
       errors: [
         { code: 'IDEMPOTENCY_KEY_IN_USE', status: 409, description: 'a request with the same `Idempotency-Key` is still being processed' },
         { code: 'IDEMPOTENCY_KEY_REUSED', status: 422, description: 'the `Idempotency-Key` was already used for a different request' },
+        ...(isBounded(store) ? [{ code: 'IDEMPOTENCY_STORE_FULL', status: 503, description: 'the server keeps as many keys as it may; `Retry-After` says when to try again' }] : []),
       ],
     },
   )
 }
 
-/** Keys in this process's memory: for one instance (and PGlite). Ended entries are dropped as new ones come. */
-export function memoryIdempotencyStore(): IdempotencyStore {
-  const entries = new Map<string, { fingerprint: string; outcome?: StoredOutcome; expiresAt: number }>()
+export interface MemoryIdempotencyStoreOptions {
+  /** Most keys kept at once (running or answered); past it a new key answers 503 until some expire. Default 10,000. */
+  maxKeys?: number
+}
+
+const BOUNDED = Symbol('actionroute.boundedIdempotencyStore')
+const isBounded = (store: IdempotencyStore) => BOUNDED in store
+
+/**
+ * Keys in this process's memory: for one instance (and PGlite). Expired entries are dropped as new ones
+ * come. Bounded by `maxKeys`: when it is full of live keys, a new key is refused (503, `IDEMPOTENCY_STORE_FULL`)
+ * rather than forgetting another caller's answer, which would let that caller's retry run twice.
+ */
+export function memoryIdempotencyStore({ maxKeys = 10_000 }: MemoryIdempotencyStoreOptions = {}): IdempotencyStore {
+  if (!(Number.isInteger(maxKeys) && maxKeys > 0)) throw new TypeError(`memoryIdempotencyStore: maxKeys must be a whole number above 0 (got ${maxKeys}).`)
+  const entries = new Map<string, { fingerprint: string; owner: string; outcome?: StoredOutcome; expiresAt: number }>()
   const sweep = (now: number) => {
     for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key)
   }
   let nextSweep = 0
+  /** The entry `owner` holds for `key`, still running; undefined when its lease passed to another call. */
+  const held = (key: string, owner: string) => {
+    const entry = entries.get(key)
+    return entry && entry.owner === owner && !entry.outcome ? entry : undefined
+  }
   return {
-    async claim(key, fingerprint, leaseMs) {
+    [BOUNDED]: true,
+    async claim(key, fingerprint, leaseMs, owner) {
       const now = Date.now()
-      if (now >= nextSweep) {
+      if (now >= nextSweep || (entries.size >= maxKeys && !entries.has(key))) {
         sweep(now)
         nextSweep = now + 60_000
       }
@@ -143,54 +195,73 @@ export function memoryIdempotencyStore(): IdempotencyStore {
       if (entry && entry.expiresAt > now) {
         return entry.outcome ? { state: 'done', fingerprint: entry.fingerprint, outcome: entry.outcome } : { state: 'running', fingerprint: entry.fingerprint }
       }
-      entries.set(key, { fingerprint, expiresAt: now + leaseMs })
+      if (!entry && entries.size >= maxKeys) throw full()
+      entries.set(key, { fingerprint, owner, expiresAt: now + leaseMs })
       return { state: 'claimed' }
     },
-    async finish(key, outcome, ttlMs) {
-      const entry = entries.get(key)
+    async finish(key, owner, outcome, ttlMs) {
+      const entry = held(key, owner)
       if (entry) Object.assign(entry, { outcome, expiresAt: Date.now() + ttlMs })
     },
-    async release(key) {
-      entries.delete(key)
+    async release(key, owner) {
+      if (held(key, owner)) entries.delete(key)
     },
-  }
+  } as IdempotencyStore
 }
 
 /** The table `postgresIdempotencyStore` keeps keys in: add it in a migration (or run it once). */
 export const IDEMPOTENCY_TABLE_SQL = `create table if not exists actionroute_idempotency (
   key text primary key,
   fingerprint text not null,
+  owner text,
   outcome jsonb,
   expires_at timestamptz not null
 )`
 
+/** actionroute 0.3 adds the column `owner` to the table of 0.2: run this once, before deploying 0.3. */
+export const IDEMPOTENCY_TABLE_0_3_SQL = 'alter table actionroute_idempotency add column if not exists owner text'
+
 // Takes a new key, or one whose lease or answer has expired, atomically; returns nothing when another call holds it.
-const CLAIM_SQL = `insert into actionroute_idempotency as i (key, fingerprint, outcome, expires_at)
-values ($1, $2, null, now() + $3 * interval '1 millisecond')
-on conflict (key) do update set fingerprint = excluded.fingerprint, outcome = null, expires_at = excluded.expires_at
+const CLAIM_SQL = `insert into actionroute_idempotency as i (key, fingerprint, owner, outcome, expires_at)
+values ($1, $2, $4, null, now() + $3 * interval '1 millisecond')
+on conflict (key) do update set fingerprint = excluded.fingerprint, owner = excluded.owner, outcome = null, expires_at = excluded.expires_at
 where i.expires_at <= now()
 returning key`
 
-/** Keys in PostgreSQL (or PGlite), shared by every instance; needs `IDEMPOTENCY_TABLE_SQL`. */
-export function postgresIdempotencyStore(db: Queryable): IdempotencyStore {
+/**
+ * Keys in PostgreSQL (or PGlite), shared by every instance; needs `IDEMPOTENCY_TABLE_SQL`. Answers are kept as
+ * JSON text (in a jsonb string, which keeps it byte for byte: a jsonb object would re-order its keys).
+ */
+export function postgresIdempotencyStore(source: QueryableSource): IdempotencyStore {
+  const database = queryableOf(source)
   return {
-    async claim(key, fingerprint, leaseMs) {
+    async claim(key, fingerprint, leaseMs, owner) {
+      const db = await database()
       // The holder may finish or let go between our two statements: then try again.
       for (let attempt = 0; attempt < 3; attempt++) {
-        if ((await db.query(CLAIM_SQL, [key, fingerprint, leaseMs])).rows.length > 0) return { state: 'claimed' }
+        if ((await db.query(CLAIM_SQL, [key, fingerprint, leaseMs, owner])).rows.length > 0) return { state: 'claimed' }
         const { rows } = await db.query('select fingerprint, outcome from actionroute_idempotency where key = $1 and expires_at > now()', [key])
-        const row = rows[0] as { fingerprint: string; outcome: StoredOutcome | null } | undefined
-        if (row) return row.outcome ? { state: 'done', fingerprint: row.fingerprint, outcome: row.outcome } : { state: 'running', fingerprint: row.fingerprint }
+        const row = rows[0] as { fingerprint: string; outcome: string | StoredOutcome | null } | undefined
+        if (!row) continue
+        if (row.outcome === null) return { state: 'running', fingerprint: row.fingerprint }
+        // A string since 0.3; an object as 0.2 kept it.
+        const outcome = typeof row.outcome === 'string' ? (JSON.parse(row.outcome) as StoredOutcome) : row.outcome
+        return { state: 'done', fingerprint: row.fingerprint, outcome }
       }
       throw new Error(`idempotency: could not claim or read key ${key}`)
     },
-    async finish(key, outcome, ttlMs) {
-      await db.query(`update actionroute_idempotency set outcome = $2, expires_at = now() + $3 * interval '1 millisecond' where key = $1`, [key, JSON.stringify(outcome), ttlMs])
+    async finish(key, owner, outcome, ttlMs) {
+      const db = await database()
+      const text = JSON.stringify(JSON.stringify(outcome))
+      await db.query(
+        `update actionroute_idempotency set outcome = $3::jsonb, expires_at = now() + $4 * interval '1 millisecond' where key = $1 and owner = $2 and outcome is null`,
+        [key, owner, text, ttlMs],
+      )
       // One call in 1,000 also deletes what has expired.
       if (Math.random() < 0.001) await db.query('delete from actionroute_idempotency where expires_at <= now()', [])
     },
-    async release(key) {
-      await db.query('delete from actionroute_idempotency where key = $1', [key])
+    async release(key, owner) {
+      await (await database()).query('delete from actionroute_idempotency where key = $1 and owner = $2 and outcome is null', [key, owner])
     },
   }
 }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { action, formAction, idle, memoryStore, operation, postgresStore, rateLimit, RATE_LIMIT_TABLE_SQL, route, type RateLimitStore } from '../index'
 import { withActionContext } from '../testing'
+import { trustProxy } from '../core/client-address'
 import { testDatabases } from './databases.fixture'
 
 const byHeader = (ctx: { headers: Headers }) => ctx.headers.get('x-client') ?? undefined
@@ -37,13 +38,18 @@ describe('rateLimit() on the route door', () => {
     expect(await refused.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED', detail: 'Too many requests: try again in 60 seconds.' })
   })
 
-  it('counts each key apart, leaves calls without a key uncounted, and opens a new window when one ends', async () => {
+  it('counts each key apart, counts calls without a key in one shared budget (fail closed), and opens a new window when one ends', async () => {
     vi.useFakeTimers({ now: 0, toFake: ['Date'] })
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
     const handle = route(limited(memoryStore(), 1))
     expect((await handle(post('a'), noParams)).status).toBe(200)
     expect((await handle(post('b'), noParams)).status).toBe(200)
     expect((await handle(post('a'), noParams)).status).toBe(429)
-    for (let i = 0; i < 5; i++) expect((await handle(post(), noParams)).status).toBe(200)
+    // Unknown clients were let through uncounted: now they share one budget, and a warning says so once.
+    expect((await handle(post(), noParams)).status).toBe(200)
+    for (let i = 0; i < 3; i++) expect((await handle(post(), noParams)).status).toBe(429)
+    expect(warn.mock.calls.map(([message]) => message)).toEqual([expect.stringContaining('a call\'s client is unknown (is trustProxy() set?)')])
+    warn.mockRestore()
     vi.setSystemTime(59_000)
     expect((await handle(post('a'), noParams)).headers.get('retry-after')).toBe('1')
     vi.setSystemTime(60_000)
@@ -67,12 +73,39 @@ describe('rateLimit() on the action door', () => {
 })
 
 describe('memoryStore()', () => {
-  it('keeps at most maxKeys windows: ended ones go first, then the oldest', async () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('keeps at most maxKeys windows: full of live ones, it counts new keys together rather than reset a counted client', async () => {
+    vi.useFakeTimers({ now: 0, toFake: ['Date'] })
     const store = memoryStore({ maxKeys: 3 })
-    for (const key of ['a', 'b', 'c', 'd']) await store.hit(key, 60_000)
-    // 'a' was forgotten to make room: its next call starts a fresh window.
-    expect((await store.hit('a', 60_000)).count).toBe(1)
-    expect((await store.hit('d', 60_000)).count).toBe(2)
+    for (const key of ['a', 'b', 'c']) await store.hit(key, 60_000)
+    // 'd' and 'e' find no room: they share the overflow window; 'a' keeps its count (it was reset to 1 before).
+    expect((await store.hit('d', 60_000)).count).toBe(1)
+    expect((await store.hit('e', 60_000)).count).toBe(2)
+    expect((await store.hit('a', 60_000)).count).toBe(2)
+    // Once windows end, they make room again.
+    vi.setSystemTime(60_000)
+    expect((await store.hit('e', 60_000)).count).toBe(1)
+    expect((await store.hit('e', 60_000)).count).toBe(2)
+  })
+})
+
+describe('rateLimit() by client address', () => {
+  it('counts an IPv6 client by its /64, and reads an address written with its port', async () => {
+    trustProxy({ hops: 1 })
+    try {
+      const op = operation({ name: 'ping', input: z.object({}), use: [rateLimit({ limit: 1, window: 60 })], handler: () => ({}) })
+      const from = async (xff: string) => (await route(op)(new Request('http://test/ping', { method: 'POST', headers: { 'x-forwarded-for': xff } }), noParams)).status
+      expect(await from('2001:db8:1:2::1')).toBe(200)
+      expect(await from('2001:db8:1:2:ffff:ffff:ffff:fffe')).toBe(429)
+      expect(await from('2001:db8:1:3::1')).toBe(200)
+      expect(await from('198.51.100.7:51234')).toBe(200)
+      expect(await from('198.51.100.7:40000')).toBe(429)
+      expect(await from('[2001:db8:9::1]:443')).toBe(200)
+      expect(await from('2001:db8:9:0:1::')).toBe(429)
+    } finally {
+      trustProxy(undefined)
+    }
   })
 })
 

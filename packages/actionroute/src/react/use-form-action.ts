@@ -1,6 +1,6 @@
 import { unstable_isUnrecognizedActionError } from 'next/navigation'
 import { useActionState, useSyncExternalStore } from 'react'
-import { errorState, isSecretName, type ErrorState, type FormState } from '../action/envelope'
+import { errorState, IDEMPOTENCY_FIELD, isSecretName, type ErrorState, type FormState } from '../action/envelope'
 import type { CallErrorCode } from './use-action'
 import type { FieldIssue } from '../core/errors'
 import { echoValues } from '../input/form-data'
@@ -35,24 +35,38 @@ interface ProblemBody {
   errors?: unknown
 }
 
-/** Answers a form posted to the operation's route in the form envelope, as the action would have. */
-async function postToRoute(route: NonNullable<UseFormActionOptions['route']>, form: FormData, isSecret: (name: string) => boolean): Promise<FormState> {
+type FallbackRoute = NonNullable<UseFormActionOptions['route']>
+
+/**
+ * The request that carries a form to the operation's route instead of its action: the same fields (from the
+ * query string for DELETE, a form body otherwise), the form's idempotency key as the `Idempotency-Key` header
+ * (as a field, the route would ignore it, and a retry after a deploy could run twice), and the page's
+ * credentials (its cookies: `credentials: 'same-origin'`).
+ */
+export function fallbackRequest(route: FallbackRoute, form: FormData, base: string): { url: URL; init: RequestInit } {
   const { path, method = 'POST' } = typeof route === 'string' ? { path: route } : route
-  const url = path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(String(form.get(name) ?? '')))
-  const fail = (code: string, message: string, issues: FieldIssue[] = []) => errorState({ code, message, issues }, form, isSecret)
-  // The same fields, as the route door reads them: from the query string for DELETE, from a form body otherwise.
-  const fields = [...form].filter(([name]) => !name.startsWith('$ACTION_'))
-  const target = new URL(url, location.href)
+  const url = new URL(path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(String(form.get(name) ?? ''))), base)
+  const headers: Record<string, string> = { accept: 'application/json, application/problem+json' }
+  const key = form.get(IDEMPOTENCY_FIELD)
+  if (typeof key === 'string' && key !== '') headers['idempotency-key'] = key
+  const fields = [...form].filter(([name]) => !name.startsWith('$ACTION_') && name !== IDEMPOTENCY_FIELD)
   let body: FormData | undefined
   if (method === 'DELETE') {
-    for (const [name, value] of fields) if (typeof value === 'string') target.searchParams.append(name, value)
+    for (const [name, value] of fields) if (typeof value === 'string') url.searchParams.append(name, value)
   } else {
     body = new FormData()
     for (const [name, value] of fields) body.append(name, value)
   }
+  return { url, init: { method, body, headers, credentials: 'same-origin' } }
+}
+
+/** Answers a form posted to the operation's route in the form envelope, as the action would have. */
+async function postToRoute(route: FallbackRoute, form: FormData, isSecret: (name: string) => boolean): Promise<FormState> {
+  const fail = (code: string, message: string, issues: FieldIssue[] = []) => errorState({ code, message, issues }, form, isSecret)
+  const { url, init } = fallbackRequest(route, form, location.href)
   let response: Response
   try {
-    response = await fetch(target, { method, body, headers: { accept: 'application/json, application/problem+json' } })
+    response = await fetch(url, init)
   } catch {
     return fail('NETWORK_ERROR', 'The server could not be reached. Please try again.')
   }

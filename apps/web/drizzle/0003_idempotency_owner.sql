@@ -1,0 +1,1 @@
+ALTER TABLE "actionroute_idempotency" ADD COLUMN "owner" text;
