@@ -29,6 +29,16 @@ const log = (message) => console.log(`[server] ${message}`)
  * Starts Next's production server for the app in `dir` on `port` (all interfaces unless `hostname`),
  * and stops it gracefully on SIGTERM/SIGINT. Resolves once it is listening.
  */
+/**
+ * X-Forwarded-For with the connection's address appended, as a proxy appends it. A socket that has no address
+ * (it closed before the request was read) appends "unknown", which is no address: the client's own entries are
+ * never read in its place, and the call is counted with the other unknown clients.
+ */
+export function appendPeer(forwarded, peer) {
+  const entry = peer || 'unknown'
+  return forwarded ? `${forwarded}, ${entry}` : entry
+}
+
 export async function serve({ dir, port, hostname }) {
   process.env.NODE_ENV ||= 'production'
   const version = createRequire(import.meta.url)('next/package.json').version
@@ -57,11 +67,7 @@ export async function serve({ dir, port, hostname }) {
   const server = http.createServer((req, res) => {
     // As a proxy would: the address this connection came from goes last in X-Forwarded-For, so the app
     // can tell it from whatever the client wrote there (server/proxies.ts, trustProxy in instrumentation.ts).
-    const peer = req.socket.remoteAddress
-    if (peer) {
-      const forwarded = req.headers['x-forwarded-for']
-      req.headers['x-forwarded-for'] = forwarded ? `${forwarded}, ${peer}` : peer
-    }
+    req.headers['x-forwarded-for'] = appendPeer(req.headers['x-forwarded-for'], req.socket.remoteAddress)
     // Next cannot build a Request for TRACE (a forbidden method in the Fetch standard) and answers 500;
     // this server does not do TRACE at all: 501, as RFC 9110 puts it, problem+json under /api.
     if (req.method === 'TRACE') return notImplemented(req, res)
