@@ -95,16 +95,21 @@ export function formAction<Op extends AnyOperation>(op: Op, options: FormActionO
 
 let warnedAboutInterrupts = false
 
-/** Hands a 401 or 403 to Next's auth interrupts, when next.config turns them on. */
+/**
+ * Hands a 401 or 403 to Next's auth interrupts. Without `experimental.authInterrupts`, Next's `unauthorized()`
+ * throws an ordinary Error instead of its interrupt (Next's own signal, which `unstable_rethrow` passes on):
+ * then the error state is answered, with a warning once. No private Next setting is read.
+ */
 function interrupt(status: number): void {
   if (status !== 401 && status !== 403) return
-  if (!process.env.__NEXT_EXPERIMENTAL_AUTH_INTERRUPTS) {
+  try {
+    if (status === 401) unauthorized()
+    forbidden()
+  } catch (error) {
+    unstable_rethrow(error)
     if (!warnedAboutInterrupts) console.warn('[actionroute] formAction({ authInterrupts: true }) needs experimental.authInterrupts in next.config; answering the error state instead.')
     warnedAboutInterrupts = true
-    return
   }
-  if (status === 401) unauthorized()
-  forbidden()
 }
 
 /** Serves an operation as a Server Action called with a typed input: `await renameUserAction({ id, name })`. */

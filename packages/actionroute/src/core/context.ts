@@ -73,6 +73,10 @@ export function cookiesOf(headers: Headers): CookieReader {
       const at = pair.indexOf('=')
       if (at < 1) continue
       const name = pair.slice(0, at).trim()
+      if (name === '') continue
+      // The first of two cookies with one name wins: browsers send the one with the longest path first (RFC 6265
+      // 5.4), and a cookie a sibling subdomain plants (Domain=.example.com) must not override the site's own.
+      if (parsed.has(name)) continue
       const raw = pair.slice(at + 1).trim()
       try {
         parsed.set(name, decodeURIComponent(raw))

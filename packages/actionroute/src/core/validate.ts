@@ -7,6 +7,16 @@ function pathOf(issue: StandardSchemaV1.Issue): string {
     .join('.')
 }
 
+/**
+ * The fields with issues, by path, for a message every door can use: a route's problem lists them in `errors`,
+ * a direct action in `issues`, a form state in `fieldErrors`, so the message names no such field itself.
+ */
+function fieldList(issues: FieldIssue[]): string {
+  const paths = [...new Set(issues.map((issue) => (issue.path.length > 40 ? `${issue.path.slice(0, 40)}…` : issue.path)))]
+  const shown = paths.slice(0, 5).join(', ')
+  return paths.length > 5 ? `${shown} and ${paths.length - 5} more` : shown
+}
+
 /** Validates `value` with any Standard Schema (zod 4, valibot, arktype); throws a 422 ActionError on failure. */
 export async function validate<S extends StandardSchemaV1>(
   schema: S,
@@ -17,7 +27,7 @@ export async function validate<S extends StandardSchemaV1>(
   const issues: FieldIssue[] = result.issues.map((issue) => ({ path: pathOf(issue), message: issue.message }))
   // An issue about the input as a whole ("Passwords do not match") is the message itself.
   const whole = issues.filter((issue) => issue.path === '').map((issue) => issue.message)
-  const message = whole.length > 0 ? whole.join(' ') : 'The input is not valid: see `errors` for each field.'
+  const message = whole.length > 0 ? whole.join(' ') : `The input is not valid: ${fieldList(issues)}.`
   throw new ActionError('VALIDATION_FAILED', message, { issues })
 }
 

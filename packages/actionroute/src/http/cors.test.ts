@@ -59,7 +59,10 @@ describe('routes(…, { cors })', () => {
   it('says nothing to other origins, and lets listed ones post forms (the CSRF check trusts them)', async () => {
     const handlers = served({ origins: [APP] })
     const other = await handlers.GET(new Request('http://api.test/items', { headers: { origin: 'https://evil.example' } }), noParams)
-    expect([other.status, other.headers.get('access-control-allow-origin')]).toEqual([200, null])
+    // Vary: Origin on it too: a shared cache must not hand this answer (without permission) to a listed origin, nor the reverse.
+    expect([other.status, other.headers.get('access-control-allow-origin'), other.headers.get('vary')]).toEqual([200, null, 'Origin'])
+    const none = await handlers.GET(new Request('http://api.test/items'), noParams)
+    expect(none.headers.get('vary')).toBe('Origin')
     const form = (origin: string) =>
       handlers.POST(new Request('http://api.test/items', { method: 'POST', headers: { origin, 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=a' }), noParams)
     expect((await form(APP)).status).toBe(201)

@@ -53,7 +53,8 @@ export function cors(options: CorsOptions | undefined): Cors | undefined {
     listed: (origin) => origins.has(origin),
     headersFor(request) {
       const origin = request.headers.get('origin')
-      if (origin === null || !allows(origin)) return new Headers()
+      // The answer depends on Origin whether it is allowed or not: a cache must not hand one origin's to another.
+      if (origin === null || !allows(origin)) return new Headers(any ? {} : { vary: 'Origin' })
       const headers = base(origin)
       if (expose) headers.set('access-control-expose-headers', expose)
       return headers

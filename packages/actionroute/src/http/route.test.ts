@@ -63,6 +63,13 @@ describe('route()', () => {
       status: 422,
       body: { code: 'VALIDATION_FAILED', status: 422, title: 'Unprocessable Content', errors: [{ path: 'name', message: 'Name is required' }] },
     },
+    {
+      // It said "see `errors`", a field only the route's problem has: a direct action has `issues`, a form `fieldErrors`.
+      name: 'a validation message that names the fields, not a field of one door',
+      request: post('{"name":"","times":"x"}'),
+      status: 422,
+      body: { detail: 'The input is not valid: name, times.' },
+    },
     { name: 'malformed JSON', request: post('{"name"'), status: 400, body: { code: 'BAD_REQUEST', detail: 'The request body is not valid JSON.' } },
     { name: 'no content type', request: post('name=Ada', {}), status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE' } },
     { name: 'XML', request: post('<name/>', { 'content-type': 'application/xml' }), status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE' } },
