@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { operation, router } from '../index'
@@ -31,5 +32,50 @@ describe('router()', () => {
     { method: 'GET', path: '/api/items/%zz', expected: { status: 400, body: expect.objectContaining({ code: 'BAD_REQUEST' }) } },
   ] as const)('$method $path → $expected.status', async ({ method, path, expected }) => {
     expect(await call(method, path)).toMatchObject(expected)
+  })
+})
+
+describe('router() precedence', () => {
+  const named = (name: string) => operation({ name, input: z.object({}).passthrough(), handler: () => ({ name }) })
+  const templates = ['/a/{x}/c', '/a/b/{y}', '/a/b/c', '/a/{x}/{y}', '/{z}/b/c', '/a/{x}', '/a/b']
+  const table = (order: string[]) => Object.fromEntries(order.map((path) => [path, { GET: named(path) }]))
+  const served = async (order: string[], path: string) => {
+    const response = await router(table(order)).GET(new Request(`http://test${path}`), noParams)
+    return response.status === 200 ? ((await response.json()) as { name: string }).name : response.status
+  }
+
+  it.each([
+    ['/a/b/c', '/a/b/c'],
+    ['/a/b/z', '/a/b/{y}'],
+    ['/a/z/c', '/a/{x}/c'],
+    ['/z/b/c', '/{z}/b/c'],
+    ['/a/z/z', '/a/{x}/{y}'],
+    ['/a/b', '/a/b'],
+  ])('%s is served by %s, the most literal from the left, in either table order', async (path, template) => {
+    expect(await served(templates, path)).toBe(template)
+    expect(await served([...templates].reverse(), path)).toBe(template)
+  })
+
+  it('answers the same, whatever the order of the table (fuzzed)', async () => {
+    const paths = ['/a/b/c', '/a/b/z', '/a/z/c', '/z/b/c', '/a/z/z', '/a/b', '/a/z', '/q']
+    await fc.assert(
+      fc.asyncProperty(fc.shuffledSubarray(templates, { minLength: 1 }), async (order) => {
+        const first = await Promise.all(paths.map((path) => served(order, path)))
+        expect(await Promise.all(paths.map((path) => served([...order].reverse(), path)))).toEqual(first)
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('refuses two templates that match the same paths when the router is made', () => {
+    expect(() => router({ '/x/{a}': { GET: named('a') }, '/x/{b}': { GET: named('b') } })).toThrow('/x/{a} and /x/{b} match the same paths')
+  })
+
+  it('puts the CORS headers on its own 404 and 400, as on the routes’ answers', async () => {
+    const handlers = router(api, { cors: { origins: ['https://app.example'] } })
+    for (const path of ['/api/things', '/api/items/%zz']) {
+      const response = await handlers.GET(new Request(`http://test${path}`, { headers: { origin: 'https://app.example' } }), noParams)
+      expect([response.status >= 400, response.headers.get('access-control-allow-origin'), response.headers.get('vary')]).toEqual([true, 'https://app.example', 'Origin'])
+    }
   })
 })
