@@ -1,5 +1,7 @@
+import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { router } from '../index'
+import { z } from 'zod'
+import { operation, router } from '../index'
 import { createClient, type RetryAfterOptions, type RetryWait } from './fetch-client'
 import { inProcessFetch, notesApi } from './notes.fixture'
 
@@ -163,5 +165,53 @@ describe('createClient({ retryAfter })', () => {
     { retryAfter: { maxRetries: 1.5 }, message: /maxRetries must be a whole number/ },
   ])('refuses retryAfter $retryAfter', ({ retryAfter, message }) => {
     expect(() => createClient<typeof api>({ baseUrl: 'http://notes.test', retryAfter })).toThrow(message)
+  })
+})
+
+describe('createClient() with input a URL cannot carry as given', () => {
+  const echo = operation({ name: 'echo', input: z.object({ id: z.string() }), handler: ({ id }) => ({ id }) })
+  const search = operation({
+    name: 'search',
+    input: z.object({
+      filter: z.object({ name: z.string(), age: z.number(), since: z.date().optional() }).optional(),
+      tags: z.array(z.string()).optional(),
+      items: z.array(z.object({ n: z.string() })).optional(),
+    }),
+    handler: (input) => input,
+  })
+  const secret = operation({ name: 'secret', input: z.object({}), handler: () => ({ secret: 'the whole list' }) })
+  const paths = { '/x': { GET: secret }, '/x/{id}': { GET: echo }, '/search': { GET: search } }
+  const sent: Request[] = []
+  const typed = createClient<typeof paths>({ baseUrl: 'http://x.test', fetch: inProcessFetch(router(paths), sent), headers: { 'x-api-key': 'k' } })
+
+  it.each(['..', '.', ''])('refuses the path parameter %j instead of sending the call, with its key, to another path', async (id) => {
+    const before = sent.length
+    const result = await typed.GET('/x/{id}', { params: { id } })
+    expect(result).toMatchObject({ ok: false, status: 0, error: { code: 'INVALID_REQUEST' } })
+    expect(sent.length).toBe(before)
+  })
+
+  it('sends any other path parameter to its own path, where the server reads it back unchanged (fuzzed)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 12 }), async (id) => {
+        const result = await typed.GET('/x/{id}', { params: { id } })
+        const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(id)
+        if (lone || id === '' || id === '.' || id === '..') expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } })
+        else expect(result).toMatchObject({ ok: true, data: { id } })
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('returns INVALID_REQUEST, never throws, for a header that is not a ByteString or a lone surrogate in a query value', async () => {
+    expect(await typed.GET('/x/{id}', { params: { id: 'a' }, headers: { 'x-note': '\u2603' } })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } })
+    expect(await typed.GET('/search', { query: { tags: ['\uD800'] } })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } })
+  })
+
+  it('sends nested query objects and arrays as the route door reads them (they were JSON text, answered 422)', async () => {
+    const query = { filter: { name: 'Ada', age: 36, since: new Date(0) }, tags: ['x', 'y z'], items: [{ n: 'a' }, { n: 'b' }] }
+    const result = await typed.GET('/search', { query })
+    expect(result).toMatchObject({ ok: true, data: { ...query, filter: { ...query.filter, since: '1970-01-01T00:00:00.000Z' } } })
+    expect(decodeURIComponent(new URL(sent.at(-1)!.url).search)).toBe('?filter.name=Ada&filter.age=36&filter.since=1970-01-01T00:00:00.000Z&tags=x&tags=y+z&items[0].n=a&items[1].n=b')
   })
 })

@@ -18,8 +18,12 @@ export type Jsonify<T> = T extends Date
 /** `/api/users/{id}` → `'id'`. */
 export type PathParams<Path extends string> = Path extends `${string}{${infer Name}}${infer Rest}` ? Name | PathParams<Rest> : never
 
-/** Failures the client itself reports: no answer at all, or an answer that is not the API's JSON. */
-export type ClientErrorCode = 'NETWORK_ERROR' | 'UNEXPECTED_RESPONSE'
+/**
+ * Failures the client itself reports: no answer at all, an answer that is not the API's JSON, or a request it
+ * will not send (`INVALID_REQUEST`: a path parameter that is empty, `.` or `..`, which URLs resolve to another path,
+ * or text that is not well-formed Unicode, which would be sent as U+FFFD).
+ */
+export type ClientErrorCode = 'NETWORK_ERROR' | 'UNEXPECTED_RESPONSE' | 'INVALID_REQUEST'
 
 /** An RFC 9457 problem as the API answers it, with `code` typed by the operation. */
 export interface ClientProblem<Code extends string = string> {
@@ -111,22 +115,54 @@ function problem(status: number, code: ClientErrorCode, detail: string): ClientP
   return { type: `urn:actionroute:problem:${code.toLowerCase().replaceAll('_', '-')}`, title: code, status, detail, code }
 }
 
-function queryValue(value: unknown): string {
-  return value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value)
+/** A request the client refuses to send; `call` turns it into an `INVALID_REQUEST` problem, never a throw. */
+class InvalidRequest extends Error {}
+
+/** A lone surrogate: a high one not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+function wellFormed(text: string, what: string): string {
+  if (LONE_SURROGATE.test(text)) throw new InvalidRequest(`${what} is not well-formed Unicode (it holds a lone surrogate).`)
+  return text
+}
+
+/**
+ * The query string of `query`, written as the route door reads it back: `a.b=1` for nested objects,
+ * repeated names for arrays of values (`tags=x&tags=y`), `items[0].name=x` for arrays of objects, dates as
+ * ISO strings. A key holding `.`, `[` or `]` would be read back as a path, so it is refused.
+ */
+function appendQuery(params: URLSearchParams, prefix: string, value: unknown): void {
+  if (value === undefined || value === null) return
+  if (value instanceof Date) return params.append(prefix, value.toISOString())
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => {
+      if (typeof item === 'object' && item !== null && !(item instanceof Date)) appendQuery(params, `${prefix}[${index}]`, item)
+      else appendQuery(params, prefix, item)
+    })
+    return
+  }
+  if (typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (/[.[\]]/.test(key)) throw new InvalidRequest(`The query key ${JSON.stringify(key.slice(0, 40))} holds ".", "[" or "]", which the server reads as a path.`)
+      appendQuery(params, prefix === '' ? key : `${prefix}.${key}`, item)
+    }
+    return
+  }
+  params.append(wellFormed(prefix, 'A query key'), wellFormed(String(value), `The query value of ${JSON.stringify(prefix.slice(0, 40))}`))
 }
 
 function urlOf(base: string | URL, path: string, params: Record<string, string> = {}, query: Record<string, unknown> = {}): URL {
   const filled = path.replace(/\{([^}]+)\}/g, (_, name: string) => {
-    if (params[name] === undefined) throw new TypeError(`createClient: missing path parameter "${name}" for ${path}`)
-    return encodeURIComponent(params[name])
+    const value = params[name]
+    if (value === undefined) throw new TypeError(`createClient: missing path parameter "${name}" for ${path}`)
+    // `..` (or `.`, or %2E%2E, which URLs treat the same) would take the call, and its credentials, to another path.
+    if (value === '' || value === '.' || value === '..') throw new InvalidRequest(`The path parameter "${name}" is ${JSON.stringify(value)}, which would address another path.`)
+    return encodeURIComponent(wellFormed(value, `The path parameter "${name}"`))
   })
   // Relative to the base, so a base with a path of its own (https://example.com/v1/) keeps it.
   const baseText = String(base)
   const url = new URL(filled.replace(/^\//, ''), baseText.endsWith('/') ? baseText : `${baseText}/`)
-  for (const [key, value] of Object.entries(query)) {
-    if (value === undefined || value === null) continue
-    for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, queryValue(item))
-  }
+  appendQuery(url.searchParams, '', query)
   return url
 }
 
@@ -190,12 +226,22 @@ export function createClient<Api extends ApiPaths>(options: ClientOptions): Clie
   async function call(method: HttpMethod, path: string, request: Partial<ClientRequest<unknown, string, HttpMethod>> = {}): Promise<AnyResult> {
     const readsQuery = method === 'GET' || method === 'DELETE'
     const input = request as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown }
-    const url = urlOf(options.baseUrl, path, input.params, readsQuery ? input.query : undefined)
-    const headers = new Headers(typeof options.headers === 'function' ? await options.headers() : options.headers)
-    for (const [name, value] of new Headers(request.headers)) headers.set(name, value)
-    headers.set('accept', 'application/json, application/problem+json')
-    const body = !readsQuery && input.body !== undefined ? JSON.stringify(input.body) : undefined
-    if (body !== undefined) headers.set('content-type', 'application/json')
+    let url: URL
+    let headers: Headers
+    let body: string | undefined
+    try {
+      url = urlOf(options.baseUrl, path, input.params, readsQuery ? input.query : undefined)
+      headers = new Headers(typeof options.headers === 'function' ? await options.headers() : options.headers)
+      for (const [name, value] of new Headers(request.headers)) headers.set(name, value)
+      headers.set('accept', 'application/json, application/problem+json')
+      // JSON escapes a lone surrogate (`"\ud800"`): the server reads back exactly what was sent.
+      body = !readsQuery && input.body !== undefined ? JSON.stringify(input.body) : undefined
+      if (body !== undefined) headers.set('content-type', 'application/json')
+    } catch (error) {
+      // A header that is not a ByteString, a BigInt in the body: a request that cannot be sent as given.
+      if (!(error instanceof InvalidRequest || error instanceof TypeError) || (error as Error).message.startsWith('createClient:')) throw error
+      return { ok: false, status: 0, error: problem(0, 'INVALID_REQUEST', `${method} ${path} was not sent: ${(error as Error).message}`), response: undefined }
+    }
 
     let response: Response
     // A 429 or 503 with Retry-After says the server did not process the call, so even a POST is safe to send again.
