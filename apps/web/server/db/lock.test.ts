@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { hostname, tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DataDirLockedError, LOCK_FILE, lockDataDir, type LockOptions } from './lock'
+import { DataDirLockedError, LOCK_FILE, lockDataDir, pidAlive, type LockOptions } from './lock'
 
 const LOCK_TS = path.resolve(__dirname, 'lock.ts')
 const freshDir = () => mkdtempSync(path.join(tmpdir(), 'userdirectory-lock-'))
@@ -300,4 +300,29 @@ describe('8 processes racing for the lock', () => {
     console.log(`[lock race] ${ROUNDS} rounds of ${WORKERS} processes in ${((Date.now() - started) / 1000).toFixed(1)} s, ${failures.length} bad rounds`)
     expect(failures, failures.slice(0, 10).join('\n')).toEqual([])
   }, 120_000)
+})
+
+describe('a lock whose pid now belongs to another user', () => {
+  const eperm = () => {
+    throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' })
+  }
+  const startOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!
+
+  it('is stale when that process started at another time (signal 0 fails with EPERM, which counted as alive)', () => {
+    // pid 1 stands for a process of another user: it exists, and it is not the lock's owner.
+    expect(pidAlive({ pid: 1, startTime: '1' }, eperm)).toBe(startOf(1) === '1')
+    expect(pidAlive({ pid: 1, startTime: `${startOf(1)}0` }, eperm)).toBe(false)
+  })
+
+  it('is alive when it is the very process that took the lock, whoever runs it', () => {
+    expect(pidAlive({ pid: 1, startTime: startOf(1) }, eperm)).toBe(true)
+    expect(pidAlive({ pid: process.pid, startTime: startOf(process.pid) })).toBe(true)
+  })
+
+  it('is stale when the pid no longer exists', () => {
+    const gone = () => {
+      throw Object.assign(new Error('kill ESRCH'), { code: 'ESRCH' })
+    }
+    expect(pidAlive({ pid: 1, startTime: null }, gone)).toBe(false)
+  })
 })

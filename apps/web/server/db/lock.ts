@@ -103,11 +103,16 @@ function sameMachine(owner: LockOwner, me: Identity): boolean {
   return owner.host === me.host && matches(owner.bootId, me.bootId) && matches(owner.pidNamespace, me.pidNamespace)
 }
 
-function pidAlive(owner: LockOwner): boolean {
+/**
+ * Whether the lock's owner still runs: its pid exists (signal 0 succeeds, or fails with EPERM: a process of
+ * another user) and started when the owner did. A recycled pid that now belongs to another user's process is
+ * not the owner: its start time says so. `probe` is for tests.
+ */
+export function pidAlive(owner: Pick<LockOwner, 'pid' | 'startTime'>, probe: (pid: number) => void = (pid) => process.kill(pid, 0)): boolean {
   try {
-    process.kill(owner.pid, 0)
+    probe(owner.pid)
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
   if (owner.startTime === null) return true
   const stat = procStat(owner.pid)
