@@ -1,3 +1,4 @@
+import { ActionError } from 'actionroute'
 import { execFile } from 'node:child_process'
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import path from 'node:path'
@@ -150,8 +151,20 @@ export function openDatabase(config: DatabaseConfig): Promise<Database> {
 const holder = globalThis as { [key: symbol]: Promise<Database> | undefined }
 const KEY = Symbol.for('userdirectory.database')
 
-/** The process's database, opened (and migrated) on first use. A failed open is retried on the next call. */
+const CLOSED = Symbol.for('userdirectory.databaseClosed')
+const closedFlag = globalThis as { [CLOSED]?: boolean }
+
+/** What a call asking for the database after shutdown closed it gets: a 503 the caller may retry elsewhere. */
+const shuttingDown = () =>
+  new ActionError('SERVICE_UNAVAILABLE', 'The server is shutting down: try again in a moment.', { status: 503, headers: { 'retry-after': '1' } })
+
+/**
+ * The process's database, opened (and migrated) on first use. A failed open is retried on the next call.
+ * Once `closeDatabase()` has run (shutdown), it is never opened again: a handler that runs past the cut gets a
+ * 503, rather than reopening the database (and retaking PGlite's lock) in a process about to exit.
+ */
 export function database(): Promise<Database> {
+  if (closedFlag[CLOSED]) return Promise.reject(shuttingDown())
   const opening = holder[KEY] ?? openDatabase(configFromEnv())
   if (!holder[KEY]) {
     holder[KEY] = opening
@@ -168,11 +181,14 @@ export async function db(): Promise<Db> {
 
 /** Installs an already-open database as the process's database (tests). */
 export function useDatabase(database: Database): void {
+  closedFlag[CLOSED] = false
   holder[KEY] = Promise.resolve(database)
 }
 
+/** Closes the process's database for good (shutdown): `database()` answers 503 from now on. */
 export async function closeDatabase(): Promise<void> {
   const open = holder[KEY]
+  closedFlag[CLOSED] = true
   holder[KEY] = undefined
   if (open) await (await open).close()
 }
