@@ -27,7 +27,8 @@ export const config = {
     // API paths with a percent-escape (matched on the raw path): Next answers one it cannot decode with a 500.
     '/api/:rest(.*%.*)',
     // Server Action calls: from JavaScript (a Next-Action header), or a form posted without it (multipart).
-    { source: '/((?!api/|_next/).*)', has: [{ type: 'header', key: 'next-action' }] },
+    // Next runs an action posted to any path with no route of its own, /api/zzz too (on the not-found page).
+    { source: '/((?!_next/).*)', has: [{ type: 'header', key: 'next-action' }] },
     { source: '/((?!api/|_next/).*)', has: [{ type: 'header', key: 'content-type', value: 'multipart/form-data.*' }] },
     // The HTML documents, for their Content-Security-Policy nonce (prefetches carry no document).
     { source: '/', missing: [{ type: 'header', key: 'next-router-prefetch' }, { type: 'header', key: 'purpose', value: 'prefetch' }] },
@@ -66,11 +67,15 @@ function refuseMalformedPath(request: NextRequest): Response | undefined {
 
 // --- Server Actions ------------------------------------------------------------------------------
 
-/** What Next treats as a Server Action call: a POST to a page with a Next-Action header (fetch) or a multipart body (a form without JavaScript). */
+/**
+ * What Next treats as a Server Action call: a POST with a Next-Action header (fetch), to any path (under /api/
+ * too: a path no route serves is the not-found page, where Next runs actions), or a multipart POST to a page (a
+ * form without JavaScript). A multipart POST under /api/ is the route door's (uploads), and stays out of here.
+ */
 function actionKind(request: NextRequest): 'fetch' | 'form' | undefined {
-  if (request.method !== 'POST' || request.nextUrl.pathname.startsWith('/api/')) return undefined
+  if (request.method !== 'POST') return undefined
   if (request.headers.has('next-action')) return 'fetch'
-  return isMultipart(request) ? 'form' : undefined
+  return isMultipart(request) && !request.nextUrl.pathname.startsWith('/api/') ? 'form' : undefined
 }
 
 const isMultipart = (request: NextRequest) => (request.headers.get('content-type') ?? '').startsWith('multipart/form-data')

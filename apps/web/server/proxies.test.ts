@@ -6,7 +6,7 @@ import { trustedHops } from './proxies'
 
 /** The entry trustProxy({ hops: trustedHops() }) reads, if it is an address (clientIp's rule). */
 const ipOf = (forwarded: string) => {
-  const entry = forwarded.split(',').at(-trustedHops({}))?.trim()
+  const entry = forwarded.split(',').at(-trustedHops({} as NodeJS.ProcessEnv))?.trim()
   return entry && isIP(entry) ? entry : undefined
 }
 

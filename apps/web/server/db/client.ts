@@ -1,4 +1,3 @@
-import { ActionError } from 'actionroute'
 import { execFile } from 'node:child_process'
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import path from 'node:path'
@@ -154,17 +153,21 @@ const KEY = Symbol.for('userdirectory.database')
 const CLOSED = Symbol.for('userdirectory.databaseClosed')
 const closedFlag = globalThis as { [CLOSED]?: boolean }
 
-/** What a call asking for the database after shutdown closed it gets: a 503 the caller may retry elsewhere. */
-const shuttingDown = () =>
-  new ActionError('SERVICE_UNAVAILABLE', 'The server is shutting down: try again in a moment.', { status: 503, headers: { 'retry-after': '1' } })
+/** What a call asking for the database after shutdown closed it gets (requests see a 503: db/for-requests.ts). */
+export class DatabaseClosedError extends Error {
+  override readonly name = 'DatabaseClosedError'
+  constructor() {
+    super('The database was closed: the server is shutting down.')
+  }
+}
 
 /**
  * The process's database, opened (and migrated) on first use. A failed open is retried on the next call.
  * Once `closeDatabase()` has run (shutdown), it is never opened again: a handler that runs past the cut gets a
- * 503, rather than reopening the database (and retaking PGlite's lock) in a process about to exit.
+ * DatabaseClosedError, rather than reopening the database (and retaking PGlite's lock) in a process about to exit.
  */
 export function database(): Promise<Database> {
-  if (closedFlag[CLOSED]) return Promise.reject(shuttingDown())
+  if (closedFlag[CLOSED]) return Promise.reject(new DatabaseClosedError())
   const opening = holder[KEY] ?? openDatabase(configFromEnv())
   if (!holder[KEY]) {
     holder[KEY] = opening
@@ -185,7 +188,7 @@ export function useDatabase(database: Database): void {
   holder[KEY] = Promise.resolve(database)
 }
 
-/** Closes the process's database for good (shutdown): `database()` answers 503 from now on. */
+/** Closes the process's database for good (shutdown): `database()` rejects with DatabaseClosedError from now on. */
 export async function closeDatabase(): Promise<void> {
   const open = holder[KEY]
   closedFlag[CLOSED] = true

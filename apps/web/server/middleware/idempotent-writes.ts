@@ -1,8 +1,8 @@
 import { idempotency, postgresIdempotencyStore } from 'actionroute'
-import { database } from '@/server/db/client'
+import { requestDatabase } from '@/server/db/for-requests'
 
 // In the app's database, PGlite or PostgreSQL, opened on first use: every instance on one PostgreSQL sees every key.
-const store = postgresIdempotencyStore(database)
+const store = postgresIdempotencyStore(requestDatabase)
 
 /**
  * Writes sent with an Idempotency-Key (the API) or an idempotency-key field (the add form's per-render key)

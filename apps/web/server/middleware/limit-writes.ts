@@ -1,5 +1,5 @@
 import { middleware, postgresStore, rateLimit } from 'actionroute'
-import { database } from '@/server/db/client'
+import { requestDatabase } from '@/server/db/for-requests'
 
 /** Writes per client and minute from RATE_LIMIT_WRITES: 60 by default, 0 for no limit. */
 export function writesPerMinute(env: NodeJS.ProcessEnv = process.env): number {
@@ -10,7 +10,7 @@ export function writesPerMinute(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 // In the app's database, PGlite or PostgreSQL, opened on first use: every instance on one PostgreSQL shares the counts.
-const store = postgresStore(database)
+const store = postgresStore(requestDatabase)
 
 const limit = writesPerMinute()
 

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, ilike, sql, type SQL } from 'drizzle-orm'
 import { ActionError } from 'actionroute'
-import { db } from '@/server/db/client'
+import { requestDb as db } from '@/server/db/for-requests'
 import { users, type Door, type User } from '@/server/db/schema'
 import { decodeCursor, encodeCursor, isUuid } from './cursor'
 import { userErrors } from './errors'
