@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requestJson, type ApiUser } from './api'
 import { launchBrowser } from './browser'
+import { actionIds, multipart, sendRaw } from './raw-http'
 import { startServer, type Server } from './server'
 import { addUser, eventually, linesOf, pagesFor, rows } from './ui'
 import type { Browser } from 'playwright-core'
@@ -50,5 +51,37 @@ describe(`RATE_LIMIT_WRITES=${LIMIT}`, () => {
     expect((await rows(page)).map((row) => row.name)).not.toContain('Too Many')
     expect(await stored()).not.toContain('Too Many')
     expect((await requestJson(`${server.url}/api/users`)).status).toBe(200)
+  })
+})
+
+describe('Server Actions Next forwards to itself', () => {
+  // An action posted to a page that does not hold it (deleteUserAction lives on /, not /compare) is sent again by
+  // Next over loopback; npm start counted every such copy as 127.0.0.1, one budget for all clients.
+  let proxied: Server
+  beforeAll(async () => {
+    proxied = await startServer({ command: 'npm start', env: { RATE_LIMIT_WRITES: '1', TRUSTED_PROXIES: '1' } })
+  })
+  afterAll(async () => {
+    await proxied?.stop()
+  })
+
+  const deleteVia = async (path: string, client: string, hop?: string) => {
+    const form = multipart([['_1_id', '00000000-0000-4000-8000-000000000000'], ['0', '[{"status":"idle"},"$K1"]']])
+    const headers: Record<string, string> = { 'next-action': actionIds().deleteUserAction!, accept: 'text/x-component', 'content-type': form.contentType, origin: proxied.url, 'x-forwarded-for': client }
+    if (hop) headers['x-userdirectory-hop'] = hop
+    const response = await sendRaw(proxied.url, { method: 'POST', path, headers, body: form.body })
+    return /"code":"([A-Z_]+)"/.exec(response.body)?.[1]
+  }
+
+  it('counts each client apart (TRUSTED_PROXIES=1: the client is the entry a proxy of ours appended)', async () => {
+    expect(await deleteVia('/compare', '198.51.100.1')).toBe('NOT_FOUND')
+    expect(await deleteVia('/compare', '198.51.100.2')).toBe('NOT_FOUND')
+    expect(await deleteVia('/compare', '198.51.100.1')).toBe('RATE_LIMITED')
+  })
+
+  it('and a client cannot pass its own call off as a forwarded one', async () => {
+    expect(await deleteVia('/', '198.51.100.3, 198.51.100.4', 'a-guessed-token')).toBe('NOT_FOUND')
+    // Read as 198.51.100.4 (the last entry before npm start's): the header changed nothing.
+    expect(await deleteVia('/', '198.51.100.9, 198.51.100.4', 'a-guessed-token')).toBe('RATE_LIMITED')
   })
 })

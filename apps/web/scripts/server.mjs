@@ -11,6 +11,7 @@
 //   4. close Next, then run the shutdown hooks (server/db/lifecycle.ts closes the database there, which
 //      releases the PGlite lock), and exit with 128 + the signal number;
 //   5. if any of that hangs, exit(1) at SHUTDOWN_TIMEOUT_MS regardless, inside `docker stop`'s 10 s.
+import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import { createRequire } from 'node:module'
 import next from 'next'
@@ -39,6 +40,24 @@ export function appendPeer(forwarded, peer) {
   return forwarded ? `${forwarded}, ${entry}` : entry
 }
 
+/** The header that marks a request Next forwards to itself as already counted: its value is this process's secret. */
+export const HOP_HEADER = 'x-userdirectory-hop'
+
+/**
+ * Appends the connection's address to X-Forwarded-For, except on a request Next forwards to itself: a Server
+ * Action posted to a page that does not hold it is sent again, over loopback, with the original headers.
+ * Appending 127.0.0.1 to that copy would count every such call as one client. The copy is told apart by
+ * `hopToken`, a secret this process puts on every request it passes to Next (Next copies it onto the forward),
+ * and which no client can know: a client's own HOP_HEADER is dropped first.
+ */
+export function forwardedFor(req, hopToken) {
+  const internal = req.headers[HOP_HEADER] === hopToken && isLoopback(req.socket.remoteAddress)
+  if (!internal) req.headers['x-forwarded-for'] = appendPeer(req.headers['x-forwarded-for'], req.socket.remoteAddress)
+  req.headers[HOP_HEADER] = hopToken
+}
+
+const isLoopback = (address) => address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1'
+
 export async function serve({ dir, port, hostname }) {
   process.env.NODE_ENV ||= 'production'
   const version = createRequire(import.meta.url)('next/package.json').version
@@ -61,13 +80,14 @@ export async function serve({ dir, port, hostname }) {
     res.end(api ? JSON.stringify({ type: 'urn:actionroute:problem:not-implemented', title: 'Not Implemented', status: 501, detail, code: 'NOT_IMPLEMENTED' }) : `${detail}\n`)
   }
   const handle = app.getRequestHandler()
+  const hopToken = randomBytes(18).toString('base64url')
   let draining = false
   let answeredWhileDraining = 0
   const inFlight = new Set()
   const server = http.createServer((req, res) => {
     // As a proxy would: the address this connection came from goes last in X-Forwarded-For, so the app
     // can tell it from whatever the client wrote there (server/proxies.ts, trustProxy in instrumentation.ts).
-    req.headers['x-forwarded-for'] = appendPeer(req.headers['x-forwarded-for'], req.socket.remoteAddress)
+    forwardedFor(req, hopToken)
     // Next cannot build a Request for TRACE (a forbidden method in the Fetch standard) and answers 500;
     // this server does not do TRACE at all: 501, as RFC 9110 puts it, problem+json under /api.
     if (req.method === 'TRACE') return notImplemented(req, res)
