@@ -26,13 +26,13 @@ export const config = {
   matcher: [
     // API paths with a percent-escape (matched on the raw path): Next answers one it cannot decode with a 500.
     '/api/:rest(.*%.*)',
-    // Server Action calls: from JavaScript (a Next-Action header), or a form posted without it (multipart).
-    // Next runs an action posted to any path with no route of its own, /api/zzz too (on the not-found page).
-    { source: '/((?!_next/).*)', has: [{ type: 'header', key: 'next-action' }] },
-    { source: '/((?!api/|_next/).*)', has: [{ type: 'header', key: 'content-type', value: 'multipart/form-data.*' }] },
-    // The HTML documents, for their Content-Security-Policy nonce (prefetches carry no document).
-    { source: '/', missing: [{ type: 'header', key: 'next-router-prefetch' }, { type: 'header', key: 'purpose', value: 'prefetch' }] },
-    { source: '/compare', missing: [{ type: 'header', key: 'next-router-prefetch' }, { type: 'header', key: 'purpose', value: 'prefetch' }] },
+    // Server Action calls from JavaScript (a Next-Action header) under /api/: Next runs an action posted to a
+    // path no route serves (on the not-found page).
+    { source: '/api/:path*', has: [{ type: 'header', key: 'next-action' }] },
+    // Every request for a page: Server Action calls (a Next-Action header, or a multipart form without JavaScript),
+    // and each HTML document's Content-Security-Policy: the 404 page's and a prefetched document's too (a browser
+    // may show a prefetched or prerendered document later, and it must hold the policy then).
+    '/((?!api/|_next/).*)',
     '/api/docs',
   ],
 }
@@ -188,13 +188,13 @@ function policyFor(pathname: string, nonce: string): string {
   ].join('; ')
 }
 
-/** The HTML documents proxy.ts gives a Content-Security-Policy (see the matcher). */
-const DOCUMENTS = new Set(['/', '/compare', '/api/docs'])
-
-/** A fresh nonce per document, in the policy Next reads from the request and the one the browser gets. */
+/**
+ * A fresh nonce per document, in the policy Next reads from the request and the one the browser gets: for every
+ * GET of a page (any path outside /api/, the 404 page's included) and the API reference.
+ */
 function withContentSecurityPolicy(request: NextRequest): Response | undefined {
   const { pathname } = request.nextUrl
-  if (request.method !== 'GET' || !DOCUMENTS.has(pathname)) return undefined
+  if ((request.method !== 'GET' && request.method !== 'HEAD') || (pathname.startsWith('/api/') && pathname !== '/api/docs')) return undefined
   const nonce = btoa(crypto.randomUUID())
   const policy = policyFor(pathname, nonce)
   const headers = new Headers(request.headers)

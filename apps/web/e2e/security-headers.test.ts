@@ -57,6 +57,29 @@ describe('security headers', () => {
     }
   })
 
+  it.each([
+    ['a page that does not exist (404)', '/no-such-page', {}],
+    ['a document prefetched by the browser (Sec-Purpose)', '/', { 'sec-purpose': 'prefetch' }],
+    ['a document prefetched the older way (Purpose)', '/compare', { purpose: 'prefetch' }],
+    ['a prefetch by Next\'s router', '/compare', { 'next-router-prefetch': '1', rsc: '1' }],
+  ])('gives %s a policy with a nonce too (it had none)', async (_, path, headers) => {
+    const response = await fetch(`${server.url}${path}`, { headers })
+    const policy = response.headers.get('content-security-policy')
+    expect(policy).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/)
+    const body = await response.text()
+    if ((response.headers.get('content-type') ?? '').startsWith('text/html')) expect(body).toContain(`nonce="${nonceOf(policy)}"`)
+  })
+
+  it('lets the 404 page render under its policy, with no violation reported', async () => {
+    const page = await browser.newPage()
+    const watch = await watchViolations(page)
+    const response = await page.goto(`${server.url}/no-such-page`)
+    expect(response?.status()).toBe(404)
+    await page.waitForLoadState('load')
+    expect(await watch()).toEqual([])
+    await page.close()
+  })
+
   it('lets the home page work under it, both panels, with no violation reported', async () => {
     // The listener goes in with an init script, which runs from the next load on: hence the reload.
     const opened = await open(server.url)
