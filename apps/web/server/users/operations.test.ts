@@ -2,7 +2,7 @@ import { formAction, idle, type FormState, type IdleState } from 'actionroute'
 import { withActionContext } from 'actionroute/testing'
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { users } from '@/server/db/schema'
+import { idempotencyKeys, users } from '@/server/db/schema'
 import { setupTestDatabase } from '@/server/testing/database'
 import { addUser, deleteUser, renameUser } from './operations'
 
@@ -119,5 +119,21 @@ describe('rename and delete as form actions', () => {
     expect(await submit(deleteUserAction, { id: alice!.id })).toMatchObject({ status: 'success', message: 'User Alice deleted' })
     expect(await rows()).toHaveLength(0)
     expect(await submit(deleteUserAction, { id: alice!.id })).toMatchObject({ status: 'error', code: 'NOT_FOUND' })
+  })
+})
+
+describe('deleteUser and the answers kept for idempotency keys', () => {
+  it('forgets every kept answer that describes the deleted user (their name and email outlived them by 24 h)', async () => {
+    const added = await submit(addUserAction, { name: 'Kept Answer', email: 'kept@example.com', 'idempotency-key': 'add-kept' })
+    const other = await submit(addUserAction, { name: 'Other', 'idempotency-key': 'add-other' })
+    expect([added.status, other.status]).toEqual(['success', 'success'])
+    const kept = async () => (await database().db.select().from(idempotencyKeys)).map((row) => JSON.stringify(row.outcome))
+    expect((await kept()).some((outcome) => outcome.includes('kept@example.com'))).toBe(true)
+    const [user] = await database().db.select().from(users).where(eq(users.name, 'Kept Answer'))
+    expect(await submit(deleteUserAction, { id: user!.id, 'idempotency-key': 'delete-kept' })).toMatchObject({ status: 'success' })
+    const left = await kept()
+    // The other user's answer stays; of the deleted user's, only the delete's own (a retry of it replays it).
+    expect(left.filter((outcome) => outcome.includes('Other'))).toHaveLength(1)
+    expect(left.filter((outcome) => outcome.includes('added via'))).toHaveLength(1)
   })
 })

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, ilike, sql, type SQL } from 'drizzle-orm'
 import { ActionError } from 'actionroute'
 import { requestDb as db } from '@/server/db/for-requests'
-import { users, type Door, type User } from '@/server/db/schema'
+import { idempotencyKeys, users, type Door, type User } from '@/server/db/schema'
 import { decodeCursor, encodeCursor, isUuid } from './cursor'
 import { userErrors } from './errors'
 import type { ListUsersInput, NewUserInput, UpdateUserInput } from './schema'
@@ -62,10 +62,19 @@ export async function updateUser({ id, ...changes }: UpdateUserInput): Promise<U
   }
 }
 
+/**
+ * Deletes a user, and with it, in the same transaction, every answer kept for an idempotency key that describes
+ * them (their add, their renames): those hold their name and email, which must not outlive them by the keys' 24 h.
+ * A retry of such a call after the delete runs again, as after the key's expiry. The delete's own answer is kept,
+ * so that a retry of the delete is answered as the first was.
+ */
 export async function deleteUser(id: string): Promise<User | null> {
   if (!isUuid(id)) return null
-  const [user] = await (await db()).delete(users).where(eq(users.id, id)).returning()
-  return user ?? null
+  return (await db()).transaction(async (tx) => {
+    const [user] = await tx.delete(users).where(eq(users.id, id)).returning()
+    if (user) await tx.delete(idempotencyKeys).where(sql`position(${id} in ${idempotencyKeys.outcome}::text) > 0`)
+    return user ?? null
+  })
 }
 
 export interface UserPage {
