@@ -1,4 +1,4 @@
-import { ActionError, checkJsonShape, DEFAULT_FORM_LIMITS, isActionError, isSameOrigin, problemResponse, readMultipart } from 'actionroute'
+import { ActionError, checkJsonShape, DEFAULT_FORM_LIMITS, isActionError, isSameOrigin, MultipartParser, boundaryOf, problemResponse } from 'actionroute'
 import { NextResponse, type NextRequest } from 'next/server'
 // The same limit next.config.ts gives Next (serverActions.bodySizeLimit): Next answers a bigger body with a 500.
 import { ACTION_BODY_LIMIT } from '@/server/limits'
@@ -151,12 +151,17 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  * it again afterwards, and would fail on a part header over 16 KB with a 500.
  */
 async function replyEntries(request: NextRequest): Promise<[name: string, value: FormDataEntryValue][]> {
-  if (isMultipart(request)) {
-    const limits = { limit: ACTION_BODY_LIMIT, maxParts: ACTION_PARTS_LIMIT, maxNameLength: DEFAULT_FORM_LIMITS.maxNameLength + FIELD_PREFIX_MAX }
-    return [...(await readMultipart(request, limits))]
-  }
+  // Next has the whole body in memory already (it keeps a copy for the route, up to proxyClientMaxBodySize).
   const bytes = await request.arrayBuffer()
   if (bytes.byteLength > ACTION_BODY_LIMIT) throw new ActionError('PAYLOAD_TOO_LARGE', TOO_LARGE)
+  if (isMultipart(request)) {
+    const parser = new MultipartParser(boundaryOf(request.headers.get('content-type')!), {
+      maxParts: ACTION_PARTS_LIMIT,
+      maxNameLength: DEFAULT_FORM_LIMITS.maxNameLength + FIELD_PREFIX_MAX,
+    })
+    parser.push(new Uint8Array(bytes))
+    return [...parser.end()]
+  }
   try {
     return [['0', utf8.decode(bytes)]]
   } catch {

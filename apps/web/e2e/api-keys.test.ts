@@ -51,3 +51,23 @@ describe('API_KEYS', () => {
     await eventually(async () => (await linesOf(form.status))[0], 'Server Action status').toBe('User Bob added via server action')
   })
 })
+
+describe('API_KEYS with RATE_LIMIT_WRITES', () => {
+  // The limit is counted before the key is checked: guessing keys was free (only valid calls were counted).
+  let limited: Server
+  beforeAll(async () => {
+    limited = await startServer({ command: 'npm start', env: { API_KEYS: KEY, RATE_LIMIT_WRITES: '3' } })
+  })
+  afterAll(async () => {
+    await limited?.stop()
+  })
+
+  it('counts failed key attempts: the fourth guess in a minute is 429, not another 401', async () => {
+    const guess = (key: string) =>
+      fetch(`${limited.url}/api/addUser`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: '{"name":"Mallory"}' })
+    const statuses = []
+    for (let i = 0; i < 4; i++) statuses.push((await guess(`guess-${i}-0123456789abcdef`)).status)
+    expect(statuses).toEqual([401, 401, 401, 429])
+    expect((await guess(KEY)).status).toBe(429)
+  })
+})
