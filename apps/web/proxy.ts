@@ -26,9 +26,6 @@ export const config = {
   matcher: [
     // API paths with a percent-escape (matched on the raw path): Next answers one it cannot decode with a 500.
     '/api/:rest(.*%.*)',
-    // Server Action calls from JavaScript (a Next-Action header) under /api/: Next runs an action posted to a
-    // path no route serves (on the not-found page).
-    { source: '/api/:path*', has: [{ type: 'header', key: 'next-action' }] },
     // Every request for a page: Server Action calls (a Next-Action header, or a multipart form without JavaScript),
     // and each HTML document's Content-Security-Policy: the 404 page's and a prefetched document's too (a browser
     // may show a prefetched or prerendered document later, and it must hold the policy then).
@@ -68,14 +65,14 @@ function refuseMalformedPath(request: NextRequest): Response | undefined {
 // --- Server Actions ------------------------------------------------------------------------------
 
 /**
- * What Next treats as a Server Action call: a POST with a Next-Action header (fetch), to any path (under /api/
- * too: a path no route serves is the not-found page, where Next runs actions), or a multipart POST to a page (a
- * form without JavaScript). A multipart POST under /api/ is the route door's (uploads), and stays out of here.
+ * What Next treats as a Server Action call: a POST to a page with a Next-Action header (fetch) or a multipart body
+ * (a form without JavaScript). Under /api/ every path is a route (app/api/[...unknown] answers the rest), and
+ * route handlers run no actions.
  */
 function actionKind(request: NextRequest): 'fetch' | 'form' | undefined {
-  if (request.method !== 'POST') return undefined
+  if (request.method !== 'POST' || request.nextUrl.pathname.startsWith('/api/')) return undefined
   if (request.headers.has('next-action')) return 'fetch'
-  return isMultipart(request) && !request.nextUrl.pathname.startsWith('/api/') ? 'form' : undefined
+  return isMultipart(request) ? 'form' : undefined
 }
 
 const isMultipart = (request: NextRequest) => (request.headers.get('content-type') ?? '').startsWith('multipart/form-data')

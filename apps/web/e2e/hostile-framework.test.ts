@@ -102,13 +102,13 @@ describe('refused by proxy.ts with a clean 4xx', () => {
     it.each(['http://evil.example', 'null', 'not a url', 'http://127.0.0.1:1'])('Origin: %s → 403', async (origin) => {
       await check(action(VALID_ROOT, { origin }), foreign)
     })
-    // The proxy's matcher left /api/* out, but Next runs an action posted to a path no route serves (the
-    // not-found page): from another origin that was Next's 500.
-    it('to a path under /api/ that no route serves → 403 problem+json', async () => {
+    // Next runs an action posted to a path no route serves (the not-found page), /api/zzz too, where the proxy
+    // does not look: from another origin that was Next's 500. Now a catch-all route serves every such API path.
+    it('to a path under /api/ that no route serves → 404 problem+json, no action run', async () => {
       await check({ ...action(VALID_ROOT, { origin: 'http://evil.example' }), path: '/api/zzz' }, {
-        status: 403,
+        status: 404,
         contentType: 'application/problem+json',
-        body: problem(403, 'CROSS_SITE_REQUEST', 'Forbidden', 'This Server Action request comes from another origin.'),
+        body: problem(404, 'NOT_FOUND', 'Not Found', 'Nothing is served at /api/zzz.'),
         logs: 'clean',
       })
     })
