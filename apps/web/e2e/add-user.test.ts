@@ -137,6 +137,8 @@ describe('an email already in use (any case) is refused by the Email field', () 
       expect(await form.name.inputValue(), 'Name keeps what was typed').toBe(`Second ${name}`)
       expect(await form.email.inputValue(), 'Email keeps what was typed').toBe(typedEmail)
       if (httpStatus) expect(await form.region.getByTestId('api-status').innerText(), 'HTTP status shown').toBe(String(httpStatus))
+      // The declared error's own message, not only the generic "Please correct the fields marked below."
+      expect((await linesOf(form.status))[0], 'form-level message').toMatch(/^A user with the email \S+ already exists\.$/i)
       expect((await rows(page)).filter((row) => row.name === `Second ${name}`), 'nothing was added').toEqual([])
     })
   }

@@ -50,9 +50,9 @@ describe('formAction()', () => {
     })
   })
 
-  it('renders typed errors as field errors', async () => {
+  it('renders typed errors as field errors, with their own message as the form error (it was the generic one)', async () => {
     const state = await inRequest(() => submit(idle, form({ email: 'taken@example.com', password: 'long enough' })))
-    expect(state).toMatchObject({ status: 'error', code: 'EMAIL_TAKEN', fieldErrors: { email: ['Already used'] } })
+    expect(state).toMatchObject({ status: 'error', code: 'EMAIL_TAKEN', fieldErrors: { email: ['Already used'] }, formError: 'That email is taken.' })
   })
 
   it('turns an unexpected error into a form error with a reference, never the details', async () => {

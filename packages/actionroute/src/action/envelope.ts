@@ -86,8 +86,10 @@ export function errorState(
     status: 'error',
     code: error.code,
     ...(fieldErrors ? { fieldErrors } : {}),
-    // An issue about the whole input reads best as the form's error; field issues sit by their fields.
-    formError: whole.length > 0 ? whole.join(' ') : fieldErrors ? 'Please correct the fields marked below.' : error.message,
+    // An issue about the whole input reads best as the form's error; field issues sit by their fields. A failed
+    // validation has no message of its own beyond them; any other error (a declared one: "That email is taken.")
+    // says something its field issue may not, so its message is the form's error.
+    formError: whole.length > 0 ? whole.join(' ') : fieldErrors && error.code === 'VALIDATION_FAILED' ? 'Please correct the fields marked below.' : error.message,
     values: form ? echoValues(form, isSecret) : {},
   }
 }
