@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import http from 'node:http'
 import { cpSync, lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -169,6 +170,7 @@ let browser: Browser | undefined
 let packed: Packed
 const suiteStartedAt = Date.now()
 let testsStartedAt = 0
+let firstActionIds: string[] = []
 
 beforeAll(async () => {
   tempDir = mkdtempSync(path.join(tmpdir(), 'actionroute-consumer-'))
@@ -230,6 +232,7 @@ beforeAll(async () => {
   const actionIds = (distDir: string) =>
     Object.keys((JSON.parse(readFileSync(path.join(appDir, distDir, 'server/server-reference-manifest.json'), 'utf8')) as { node: object }).node)
   const [firstIds, nextIds] = [actionIds(FIRST_BUILD.NEXT_DIST_DIR), actionIds(NEXT_DEPLOY.NEXT_DIST_DIR)]
+  firstActionIds = firstIds
   expect(firstIds).not.toEqual([])
   expect(nextIds).toHaveLength(firstIds.length)
   expect(nextIds.filter((id) => firstIds.includes(id)), 'action ids the two builds share').toEqual([])
@@ -437,6 +440,35 @@ describe('formAction(subscribe) with useFormAction (from actionroute/react) and 
     expect(await f.name.inputValue()).toBe('A')
     expect(await f.email.inputValue()).toBe('a@example.com')
     await close()
+  })
+})
+
+// ---- serverActionGuard in the app's proxy.ts ------------------------------------------------------
+
+/** A raw POST (fetch will not send a forged Origin), answered with its status and text. */
+function rawPost(pathname: string, headers: Record<string, string>, body: string): Promise<{ status: number; type: string | undefined; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(new URL(pathname, baseUrl), { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (response) => {
+      let text = ''
+      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
+      response.on('end', () => resolve({ status: response.statusCode!, type: response.headers['content-type'], text }))
+    })
+    request.on('error', reject)
+    request.end(body)
+  })
+}
+
+describe('serverActionGuard() as the whole proxy.ts', () => {
+  const action = (headers: Record<string, string>, body: string) =>
+    rawPost('/', { 'next-action': firstActionIds[0]!, accept: 'text/x-component', 'content-type': 'text/plain;charset=UTF-8', origin: baseUrl, ...headers }, body)
+
+  it.each([
+    ['from another origin', { origin: 'https://evil.example' }, '[]', 403, 'This Server Action request comes from another origin.'],
+    ['with a body that is not JSON', {}, '[zxc]', 400, 'Row 0 is not valid JSON.'],
+    ['with a body over the 1 MB default', {}, `[${'0,'.repeat(600_000)}0]`, 413, 'The request body is larger than the limit of 1048576 bytes.'],
+  ])('refuses a Server Action call %s with a 4xx line, where Next answers 500', async (_, headers, body, status, text) => {
+    const answer = await action(headers, body)
+    expect(answer).toEqual({ status, type: 'text/plain; charset=utf-8', text: `${text}\n` })
   })
 })
 

@@ -25,6 +25,8 @@ export type { RouteContext, RouteHandler, RouteOptions, Routes } from './http/ro
 export type { CorsOptions } from './http/cors'
 export { router } from './http/router'
 export { isSameOrigin } from './http/csrf'
+export { serverActionGuard } from './http/action-guard'
+export type { ServerActionGuardOptions } from './http/action-guard'
 export type { ApiPaths } from './http/router'
 export { formAction, action } from './action/action'
 export type { ActionOf, ActionResult, FormActionOf, FormActionOptions, FormStateOf } from './action/action'
