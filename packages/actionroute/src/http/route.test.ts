@@ -1,7 +1,7 @@
 import { redirect } from 'next/navigation'
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { ActionError, operation, route, routes } from '../index'
+import { ActionError, middleware, operation, route, routes } from '../index'
 
 const greet = operation({
   name: 'greet',
@@ -243,5 +243,42 @@ describe('cross-site forms (CSRF) on the route door', () => {
     const handlers = routes({ DELETE: remove })
     const request = new Request('http://api.test/x?id=1', { method: 'DELETE', headers: { origin: 'https://evil.example', host: 'api.test' } })
     expect((await handlers.DELETE(request, noParams)).status).toBe(403)
+  })
+})
+
+describe('headers a middleware sets', () => {
+  const stamped = operation({
+    name: 'stamped',
+    input: z.object({ name: z.string() }),
+    use: [middleware(async (ctx, next) => (ctx.responseHeaders.set('x-request-id', 'req-1'), next()))],
+    handler: ({ name }) => ({ name }),
+  })
+  // A middleware that answers without calling next(): it must not get a cross-site form past the CSRF check.
+  const shortCircuit = operation({
+    name: 'shortCircuit',
+    input: z.object({}),
+    use: [middleware(async () => ({ ok: true, data: { cached: true } }))],
+    handler: () => ({ cached: false }),
+  })
+  const cases = [
+    ['a success', post('{"name":"Ada"}'), 200],
+    ['a validation error', post('{}'), 422],
+    ['a cross-site form, refused before any handler', post('name=Ada', { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }), 403],
+    ['a malformed Idempotency-Key', post('{"name":"Ada"}', { 'content-type': 'application/json', 'idempotency-key': 'has spaces' }), 400],
+  ] as const
+
+  it.each(cases)('are on %s (they were missing on the 403 and the 400)', async (_, request, status) => {
+    const answer = await route(stamped)(request, noParams)
+    expect([answer.status, answer.headers.get('x-request-id')]).toEqual([status, 'req-1'])
+  })
+
+  it('a refusal stands even when a middleware answers without calling next()', async () => {
+    const answer = await route(shortCircuit)(post('', { 'content-type': 'text/plain', origin: 'https://evil.example' }), noParams)
+    expect(answer.status).toBe(403)
+  })
+
+  it('are not on answers given before an operation is known: 405 for a method the path does not serve', async () => {
+    const answer = await routes({ POST: stamped }).GET(new Request('http://test/'), noParams)
+    expect([answer.status, answer.headers.get('x-request-id')]).toEqual([405, null])
   })
 })

@@ -87,17 +87,23 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
   const isAllowedOrigin = (origin: string) => isListed(origin) || policy?.listed(origin) === true
   return async function handle(request, context) {
     const headers = policy?.headersFor(request) ?? new Headers()
-    if (isCrossSiteForm(request, isAllowedOrigin)) return problemResponse(crossSiteRefused(), headers)
+    // A refusal of the request itself (a cross-site form, a malformed Idempotency-Key) is still the operation's
+    // answer: its middleware runs around it (a request id, RateLimit headers go on it too), and it is thrown
+    // where the input is first read, so no handler runs. Whatever a middleware answers instead of calling
+    // next(), the refusal stands.
+    let refusal: ActionError | undefined = isCrossSiteForm(request, isAllowedOrigin) ? crossSiteRefused() : undefined
     const idempotencyHeader = request.headers.get('idempotency-key')
     let idempotencyKey: string | undefined
     try {
-      idempotencyKey = idempotencyHeader === null ? undefined : parseIdempotencyKey(idempotencyHeader)
+      idempotencyKey = refusal || idempotencyHeader === null ? undefined : parseIdempotencyKey(idempotencyHeader)
     } catch (error) {
-      return problemResponse(error as ActionError, headers)
+      refusal = error as ActionError
     }
     // Middleware runs before the body is read: a call it refuses costs no body read. A body that fails
     // to stream is as unexpected as a failing handler: logged with an id, answered with it.
-    const outcome = await execute(op, new DeferredInput(() => inputOf(op, request, context, options)), contextOf(request, headers, idempotencyKey))
+    const input = new DeferredInput(() => (refusal ? Promise.reject(refusal) : inputOf(op, request, context, options)))
+    const outcome = await execute(op, input, contextOf(request, headers, idempotencyKey))
+    if (refusal && outcome.ok) return problemResponse(refusal, headers)
     if (!outcome.ok) return problemResponse(outcome.error, headers)
     const location = op.http?.location?.(outcome.data)
     if (location) headers.set('location', location)
