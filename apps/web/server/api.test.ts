@@ -8,8 +8,8 @@ import { api } from './api'
 // under app/api serves operations the table does not list.
 
 const apiDir = path.resolve(import.meta.dirname, '../app/api')
-/** Route files that are not operations: the document and its reference page. */
-const NOT_OPERATIONS = ['/api/openapi.json', '/api/docs/[[...asset]]']
+/** Route files that are not operations: the document, its reference page, and the 404 for every other API path. */
+const NOT_OPERATIONS = ['/api/openapi.json', '/api/docs/[[...asset]]', '/api/[...unknown]']
 
 function routeFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -35,5 +35,13 @@ describe('the paths table and the route files', () => {
     expect(readFileSync(file, 'utf8')).toContain(`= routes(api['${template(route)}'])`)
     const exported = Object.keys(await import(file)).sort()
     expect(exported).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'])
+  })
+
+  it('answers 404 problem+json on every method at any other /api/ path (a catch-all, so Next runs no Server Action there)', async () => {
+    const catchAll = (await import(path.join(apiDir, '[...unknown]/route.ts'))) as Record<string, (request: Request) => Promise<Response>>
+    for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+      const response = await catchAll[method]!(new Request('http://test/api/nothing/here', { method }))
+      expect([method, response.status, response.headers.get('content-type')]).toEqual([method, 404, 'application/problem+json'])
+    }
   })
 })
