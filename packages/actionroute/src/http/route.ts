@@ -34,8 +34,8 @@ export interface RouteOptions {
   allowedOrigins?: readonly string[]
   /**
    * Which pages on other origins may call these routes from a browser (CORS): preflights answered,
-   * `Access-Control-Allow-Origin` on the answers, credentials off unless asked. Origins listed by name may post forms too; `'*'` never lets a
-   * cross-site form through.
+   * `Access-Control-Allow-Origin` on the answers, credentials off unless asked. Origins listed by name
+   * may post forms too; `'*'` never lets a cross-site form through.
    */
   cors?: CorsOptions
 }

@@ -178,6 +178,8 @@ export function memoryIdempotencyStore({ maxKeys = 10_000 }: MemoryIdempotencySt
     for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key)
   }
   let nextSweep = 0
+  // A sweep reads every entry: when the store is full, at most one a second, however many new keys come.
+  let nextFullSweep = 0
   /** The entry `owner` holds for `key`, still running; undefined when its lease passed to another call. */
   const held = (key: string, owner: string) => {
     const entry = entries.get(key)
@@ -187,9 +189,11 @@ export function memoryIdempotencyStore({ maxKeys = 10_000 }: MemoryIdempotencySt
     [BOUNDED]: true,
     async claim(key, fingerprint, leaseMs, owner) {
       const now = Date.now()
-      if (now >= nextSweep || (entries.size >= maxKeys && !entries.has(key))) {
+      const isFull = entries.size >= maxKeys && !entries.has(key)
+      if (now >= nextSweep || (isFull && now >= nextFullSweep)) {
         sweep(now)
         nextSweep = now + 60_000
+        nextFullSweep = now + 1000
       }
       const entry = entries.get(key)
       if (entry && entry.expiresAt > now) {

@@ -79,6 +79,8 @@ export const OVERFLOW_KEY = '(overflow)'
  */
 export function memoryStore({ maxKeys = 10_000 }: MemoryStoreOptions = {}): RateLimitStore {
   const windows = new Map<string, { count: number; resetAt: number }>()
+  // A sweep reads every window: when the store is full, at most one a second, however many new keys come.
+  let nextSweep = 0
   return {
     async hit(key, windowMs) {
       const now = Date.now()
@@ -86,7 +88,10 @@ export function memoryStore({ maxKeys = 10_000 }: MemoryStoreOptions = {}): Rate
       if (!current || current.resetAt <= now) {
         windows.delete(key)
         if (windows.size >= maxKeys) {
-          for (const [stale, entry] of windows) if (entry.resetAt <= now) windows.delete(stale)
+          if (now >= nextSweep) {
+            for (const [stale, entry] of windows) if (entry.resetAt <= now) windows.delete(stale)
+            nextSweep = now + 1000
+          }
           // Still full of live windows (many clients at once): this one is counted with the overflow.
           if (windows.size >= maxKeys) key = OVERFLOW_KEY
           current = windows.get(key)
