@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import { actionContext } from './context'
+import { actionContext, actionHeaders } from './context'
 import { ActionError } from '../core/errors'
 import { formInput } from '../input/coerce'
 import type { FormLimits } from '../input/form-data'
@@ -8,6 +8,7 @@ import { execute, type ErrorCodesOf, type FieldsOf, type InputOf, type Operation
 import { unexpected } from '../core/report'
 import { parseIdempotencyKey } from '../middleware/idempotency'
 import { defaultMessage, errorState, IDEMPOTENCY_FIELD, isSecretName, successState, type ActionErrorValue, type FormState } from './envelope'
+import { readFormOutcome, redirectWithOutcome, sentWithoutJavaScript } from './no-script'
 
 /** What a direct action answers: the data, or the error as a plain value with a typed `code`. */
 export type ActionResult<Data, Code extends string = string> = { ok: true; data: Data } | { ok: false; error: ActionErrorValue<Code> }
@@ -39,6 +40,13 @@ export interface FormActionOptions<Data> {
    * The route door answers problem+json whatever this says.
    */
   authInterrupts?: boolean
+  /**
+   * What a form sent without JavaScript gets back. `'render'` (the default): Next renders the page with the
+   * outcome, as `useActionState` does. `'redirect'`: a 303 back to the page (post/redirect/get), the outcome in
+   * a 30-second cookie that `formOutcome(op)` reads. Use `'redirect'` with `cacheComponents`, where Next
+   * 16.4–16.5 answers such a form with a blank page. Calls from JavaScript are answered in place either way.
+   */
+  withoutJavaScript?: 'render' | 'redirect'
 }
 
 /** A copy of `form` without the field `name`. */
@@ -61,10 +69,17 @@ export function formAction<Op extends AnyOperation>(op: Op, options: FormActionO
   const isSecret = options.isSecret ?? isSecretName
   const onSuccess = options.onSuccess as FormActionOptions<unknown>['onSuccess']
   const messageOf = (options.message ?? defaultMessage) as (data: unknown) => string | undefined
+  async function answer(state: FormState): Promise<FormState> {
+    if (options.withoutJavaScript === 'redirect') {
+      const requestHeaders = await actionHeaders()
+      if (sentWithoutJavaScript(requestHeaders)) await redirectWithOutcome(op.name, state, requestHeaders)
+    }
+    return state
+  }
   async function submit(previous: unknown, formData: unknown): Promise<FormState> {
     // Anyone can call an action with any arguments: only a FormData is a submission.
     const form = formData instanceof FormData ? formData : previous instanceof FormData && formData === undefined ? previous : null
-    if (!form) return errorState(notAForm(), null, isSecret)
+    if (!form) return answer(errorState(notAForm(), null, isSecret))
     let input: Record<string, unknown>
     let idempotencyKey: string | undefined
     try {
@@ -72,7 +87,7 @@ export function formAction<Op extends AnyOperation>(op: Op, options: FormActionO
       idempotencyKey = typeof key === 'string' && key !== '' ? parseIdempotencyKey(key) : undefined
       input = formInput(op.input, idempotencyKey === undefined ? form : without(form, IDEMPOTENCY_FIELD), options.formLimits)
     } catch (error) {
-      if (error instanceof ActionError) return errorState(error, form, isSecret)
+      if (error instanceof ActionError) return answer(errorState(error, form, isSecret))
       throw error
     }
     const outcome = await execute(op, input, await actionContext(idempotencyKey))
@@ -84,13 +99,22 @@ export function formAction<Op extends AnyOperation>(op: Op, options: FormActionO
         unstable_rethrow(error)
         unexpected(error, { operation: `${op.name} onSuccess`, door: 'action' })
       }
-      return successState(outcome.data, messageOf(outcome.data))
+      return answer(successState(outcome.data, messageOf(outcome.data)))
     }
     if (options.authInterrupts) interrupt(outcome.error.status)
-    return errorState(outcome.error, form, isSecret)
+    return answer(errorState(outcome.error, form, isSecret))
   }
   // The runtime shapes are the ones FormStateOf<Op> describes; the codes and field names come from `op`.
   return submit as FormActionOf<Op>
+}
+
+/**
+ * What `op`'s form answered when it was sent without JavaScript (`formAction(op, { withoutJavaScript:
+ * 'redirect' })`), on the page the browser was sent back to; `idle` on any other visit. The form's first state:
+ * `useFormAction(subscribeAction, await formOutcome(subscribe))`. It reads a cookie, so it renders per request.
+ */
+export function formOutcome<Op extends AnyOperation>(op: Op): Promise<FormStateOf<Op>> {
+  return readFormOutcome(op.name) as Promise<FormStateOf<Op>>
 }
 
 let warnedAboutInterrupts = false

@@ -6,6 +6,11 @@ import { cookiesOf, type RequestContext } from '../core/context'
 /** Set only by `withActionContext` (testing): a context to use instead of Next's request scope. */
 export const contextOverride = new AsyncLocalStorage<RequestContext>()
 
+/** The headers of the Server Action's request (or of the testing context). */
+export async function actionHeaders(): Promise<Headers> {
+  return contextOverride.getStore()?.headers ?? (await headers())
+}
+
 /** The context of the Server Action being run, from Next's request scope, with the idempotency key the form sent. */
 export async function actionContext(idempotencyKey?: string): Promise<RequestContext> {
   const override = contextOverride.getStore()
