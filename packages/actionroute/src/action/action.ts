@@ -43,8 +43,9 @@ export interface FormActionOptions<Data> {
   /**
    * What a form sent without JavaScript gets back. `'render'` (the default): Next renders the page with the
    * outcome, as `useActionState` does. `'redirect'`: a 303 back to the page (post/redirect/get), the outcome in
-   * a 30-second cookie that `formOutcome(op)` reads. Use `'redirect'` with `cacheComponents`, where Next
-   * 16.4–16.5 answers such a form with a blank page. Calls from JavaScript are answered in place either way.
+   * a 30-second cookie that `formOutcome(op)` reads. Use `'redirect'` with `cacheComponents` on Next up to
+   * 16.4, which answers such a form with a blank page (16.5.0 fixed it). Calls from JavaScript are answered in
+   * place either way.
    */
   withoutJavaScript?: 'render' | 'redirect'
 }

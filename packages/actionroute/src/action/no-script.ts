@@ -4,9 +4,9 @@ import { idle, type FormState } from './envelope'
 
 // Post/redirect/get for forms sent without JavaScript (formAction's `withoutJavaScript: 'redirect'`).
 //
-// Why: with `cacheComponents` (create-next-app's default), Next 16.4–16.5 answers a Server Action form posted
+// Why: with `cacheComponents` (create-next-app's default), Next up to 16.4 answers a Server Action form posted
 // without JavaScript with only the page's dynamic parts, resumed from its prerender: no <html>, no form, a blank
-// page (docs/upstream/next-no-js-action-cache-components.md). A 303 back to the page never takes that path,
+// page (docs/upstream/next-no-js-action-cache-components.md; fixed in 16.5.0). A 303 back to the page never takes that path,
 // and the outcome rides along in a short-lived cookie that `formOutcome()` reads into the form's first state.
 
 const COOKIE_PREFIX = 'actionroute-form.'

@@ -1,8 +1,10 @@
 'use client'
 
-import { idle } from 'actionroute/client'
+import type { FormStateOf } from 'actionroute'
 import { useFormAction } from 'actionroute/react'
-import { subscribeAction } from './actions'
+import type { subscribe } from '../lib/operations'
+
+type SubscribeState = FormStateOf<typeof subscribe>
 
 /**
  * A Server Action form: works before (or without) JavaScript, and keeps what was typed after an error.
@@ -10,8 +12,8 @@ import { subscribeAction } from './actions'
  * useFormAction's other way out (reload into the new build, with the input kept), which the consumer
  * test proves from the packed package.
  */
-export function SubscribeForm() {
-  const [state, submit, pending] = useFormAction(subscribeAction, idle, { name: 'subscribe' })
+export function SubscribeForm({ action, initial }: { action: (state: SubscribeState, form: FormData) => Promise<SubscribeState>; initial: SubscribeState }) {
+  const [state, submit, pending] = useFormAction(action, initial, { name: 'subscribe' })
   return (
     <form action={submit} aria-label="Subscribe" noValidate>
       <label htmlFor="name">Name</label>
