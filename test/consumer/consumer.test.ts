@@ -436,6 +436,19 @@ const form = (page: Page) => ({
   error: (field: string) => page.locator(`#${field}-error`),
 })
 
+/** Fills the form as Ada and sends it with JavaScript off: the answer to the POST, once the next page has loaded. */
+async function sendAda(page: Page) {
+  const f = form(page)
+  await f.name.fill('Ada Lovelace')
+  await f.email.fill('ada@example.com')
+  const [posted] = await Promise.all([
+    page.waitForResponse((response) => response.request().method() === 'POST'),
+    page.waitForEvent('load'),
+    f.submit.click(),
+  ])
+  return posted
+}
+
 describe("the app as create-next-app@16 made it", () => {
   it('keeps the template\'s next.config.ts as generated, cacheComponents on', () => {
     expect(template.config).toMatch(/cacheComponents: true/)
@@ -476,13 +489,7 @@ describe("formAction(subscribe, { withoutJavaScript: 'redirect' }) with useFormA
     const { page, close } = await openPage(false)
     const f = form(page)
 
-    await f.name.fill('Ada Lovelace')
-    await f.email.fill('ada@example.com')
-    const [posted] = await Promise.all([
-      page.waitForResponse((response) => response.request().method() === 'POST'),
-      page.waitForEvent('load'),
-      f.submit.click(),
-    ])
+    const posted = await sendAda(page)
     expect([posted.status(), await posted.headerValue('location')]).toEqual([303, '/'])
     expect(await page.getByRole('heading', { name: 'Newsletter' }).isVisible()).toBe(true)
     expect(await f.status.textContent()).toBe('Subscribed Ada Lovelace <ada@example.com>')
@@ -512,13 +519,7 @@ describe('a form Next renders itself without JavaScript under cacheComponents (/
     const version = installedNext()
     const { page, close } = await openPage(false, '/plain')
     const f = form(page)
-    await f.name.fill('Ada Lovelace')
-    await f.email.fill('ada@example.com')
-    const [posted] = await Promise.all([
-      page.waitForResponse((response) => response.request().method() === 'POST'),
-      page.waitForEvent('load'),
-      f.submit.click(),
-    ])
+    const posted = await sendAda(page)
     const html = await posted.text()
     expect(posted.status()).toBe(200)
     // The action ran: its result is in the answer's RSC payload either way.
