@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import http from 'node:http'
-import { cpSync, lstatSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs'
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser } from '../../apps/web/e2e/browser'
+import { extractSamples, type SampleFile } from './readme/extract'
+import { YOURS } from './readme/yours'
 
 // The package as a user meets it: `npm pack`, installed by path into a fresh app made by create-next-app@16 with
 // its defaults (TypeScript, App Router, Turbopack, Tailwind, ESLint, cacheComponents), outside this repository (no
@@ -235,7 +237,11 @@ beforeAll(async () => {
     .map(([name, range]) => `${name}@${range}`)
   const install = await run(
     'npm',
-    ['install', '--no-audit', '--no-fund', path.join(tempDir, packed.filename), `next@${next}`, `react@${react}`, `react-dom@${react}`, ...schemaLibraries],
+    [
+      'install', '--no-audit', '--no-fund', path.join(tempDir, packed.filename), `next@${next}`, `react@${react}`, `react-dom@${react}`, ...schemaLibraries,
+      // What the package README's samples import besides actionroute, Next and React (its optional peers, a test runner).
+      ...['@tanstack/react-query', 'fast-check', 'swagger-ui-dist', 'tsx', 'vitest'].map((name) => `${name}@${repoVersion(name)}`), '@vercel/otel@^2',
+    ],
     { cwd: appDir, env: appEnv(), timeoutMs: 8 * MINUTE },
   )
   timings.install = install.ms
@@ -453,6 +459,82 @@ describe("the app as create-next-app@16 made it", () => {
   it('keeps the template\'s next.config.ts as generated, cacheComponents on', () => {
     expect(template.config).toMatch(/cacheComponents: true/)
     expect(readFileSync(path.join(appDir, 'next.config.ts'), 'utf8')).toBe(template.config)
+  })
+})
+
+// ---- The package README, run as written ------------------------------------------------------------
+
+describe('the package README, run as written', () => {
+  it("compiles every TypeScript sample as shown, imports included, in order, in this app (tsc, the app's tsconfig)", async () => {
+    const { files, unnamed } = extractSamples(readFileSync(path.join(packageDir, 'README.md'), 'utf8'))
+    expect(unnamed, 'samples that name no file on their first line (`// app/actions.ts`)').toEqual([])
+    const root = path.join(appDir, 'readme')
+    const write = (file: string, text: string) => {
+      mkdirSync(path.dirname(path.join(root, file)), { recursive: true })
+      writeFileSync(path.join(root, file), text)
+    }
+    // The app's own compiler options; `@/` is the samples' root, as create-next-app sets it for the app's.
+    write('tsconfig.json', JSON.stringify({
+      extends: '../tsconfig.json',
+      compilerOptions: { paths: { '@/*': ['./*'] }, tsBuildInfoFile: './.tsbuildinfo' },
+      include: ['**/*.ts', '**/*.tsx', '../next-env.d.ts'],
+    }))
+    for (const [file, text] of Object.entries(YOURS)) write(file, text)
+
+    const tsc = path.join(appDir, 'node_modules/typescript/bin/tsc')
+    const failures: string[] = []
+    const check = async (when: string) => {
+      const checked = await run(process.execPath, [tsc, '--noEmit', '-p', 'readme/tsconfig.json'], { cwd: appDir, env: appEnv(), timeoutMs: 3 * MINUTE })
+      if (checked.code !== 0) failures.push(`${when}:\n${checked.output}`)
+    }
+    // A later sample for the same file shows its next version: the app as it stood is checked before it is replaced.
+    const written = new Map<string, SampleFile>()
+    for (const file of files) {
+      expect(Object.keys(YOURS), `README line ${file.line} writes ${file.path}, one of the reader's own modules`).not.toContain(file.path)
+      const before = written.get(file.path)
+      if (before) await check(`the samples up to README line ${file.line} (which replaces ${file.path} from line ${before.line})`)
+      write(file.path, file.text)
+      written.set(file.path, file)
+    }
+    await check('all the samples')
+    log(`README: ${files.length} files from ${new Set(files.map((file) => file.sample)).size} samples compiled`)
+    expect(failures.join('\n\n')).toBe('')
+    // And the check can fail: one wrong line among the samples is reported.
+    write('app/canary.ts', "export const wrong: number = 'not a number'\n")
+    await check('a canary')
+    rmSync(path.join(root, 'app/canary.ts'))
+    expect(failures).toEqual([expect.stringMatching(/^a canary:\n[\s\S]*app\/canary\.ts.*TS2322/)])
+  }, 10 * MINUTE)
+
+  // "What works where", each row but the edge one.
+  const runIn = (cwd: string, args: string[]) => run(process.execPath, args, { cwd, env: appEnv({ NO_COLOR: '1' }), timeoutMs: 3 * MINUTE })
+
+  it('a plain Node script calls the API through actionroute/client', async () => {
+    writeFileSync(
+      path.join(appDir, 'readme/add-subscriber.mjs'),
+      `import { createClient } from 'actionroute/client'
+const added = await createClient({ baseUrl: process.argv[2] }).POST('/api/subscribe', { body: { name: 'Node Script', email: 'node@example.com' } })
+console.log(JSON.stringify(added))
+`,
+    )
+    const ran = await runIn(path.join(appDir, 'readme'), ['add-subscriber.mjs', baseUrl])
+    expect(ran.code, ran.output).toBe(0)
+    expect(JSON.parse(ran.stdout)).toMatchObject({ ok: true, status: 201, data: { message: 'Subscribed Node Script <node@example.com>' } })
+  })
+
+  it("the README's write-openapi script loads the operations with tsx and actionroute/register", async () => {
+    const readme = path.join(appDir, 'readme')
+    const ran = await runIn(readme, ['--import', 'actionroute/register', '--import', 'tsx', 'scripts/write-openapi.ts'])
+    expect(ran.code, ran.output).toBe(0)
+    expect(ran.stdout.trim()).toBe('openapi.json: 1 paths')
+    expect(Object.keys((JSON.parse(readFileSync(path.join(readme, 'public/openapi.json'), 'utf8')) as { paths: object }).paths)).toEqual(['/api/todos'])
+  })
+
+  it("the README's Vitest config runs its test (both doors, 1,000 generated inputs) with npx vitest run", async () => {
+    const ran = await runIn(path.join(appDir, 'readme'), [path.join(appDir, 'node_modules/vitest/vitest.mjs'), 'run'])
+    expect(ran.code, ran.output).toBe(0)
+    expect(ran.output).toMatch(/Tests\s+2 passed \(2\)/)
+    expect(ran.output, 'Vite warns about the config').not.toMatch(/Your Vite config uses features/)
   })
 })
 

@@ -1,0 +1,2 @@
+// Side effects only: `node --import actionroute/register`.
+export {}
