@@ -43,15 +43,14 @@ const alias = [
   { find: /^server-only$/, replacement: path.resolve('test/empty-module.ts') },
 ]
 /**
- * The slow run's order: first the database, consumer and e2e suites side by side, three at a time (the consumer
- * app's npm install and the e2e files' browsers wait on the network and on each other more than they compute), then
- * the e2e files that time the server, then the reliability suite, so that no timed test (a shutdown within 8 s,
- * kill -9 under load) shares the two cores with a build, an npm install or another test. Vitest runs groups from
- * the lowest; a project with one worker (fileParallelism: false) in group 0 would go to a group of its own run
- * last, whence 1 to 3. The quick run has no such test: its e2e files run after the other suites, which share the
- * two workers.
+ * The slow run's order: the database and consumer suites side by side first, then the e2e files two at a time,
+ * then the e2e files that time the server, then the reliability suite, so that no timed test (a shutdown within
+ * 8 s, kill -9 under load) shares the two cores with a build, an npm install or another test. Vitest runs groups
+ * from the lowest; a project with one worker (fileParallelism: false) in group 0 would go to a group of its own
+ * run last, whence 1 to 4. The quick run has no such test: its e2e files run after the other suites, which share
+ * the two workers.
  */
-const inOrder = (group: 1 | 2 | 3) => (slowRun ? { sequence: { groupOrder: group } } : {})
+const inOrder = (group: 1 | 2 | 3 | 4) => (slowRun ? { sequence: { groupOrder: group } } : {})
 
 const WEB_TESTS = ['server/**/*.test.ts', 'app/**/*.test.ts', 'components/**/*.test.ts']
 const webProject = (name: string, env: Record<string, string>, files: { include?: string[]; exclude?: string[] } = {}): TestProjectInlineConfiguration => ({
@@ -95,7 +94,7 @@ if (
 
 const noChromium = `no Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH to your Chrome/Chromium.`
 if (optional('e2e', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1', noChromium)) {
-  const e2e = (name: string, files: { include: string[]; exclude?: string[] }, group: 1 | 2, fileParallelism = false): TestProjectInlineConfiguration => ({
+  const e2e = (name: string, files: { include: string[]; exclude?: string[] }, group: 1 | 2 | 3, fileParallelism = false): TestProjectInlineConfiguration => ({
     test: {
       name,
       root: web,
@@ -112,8 +111,8 @@ if (optional('e2e', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1', n
   if (!slowRun) projects.push(e2e('e2e', { include: ['e2e/**/*.test.ts'], exclude: SLOW_E2E }, 2))
   else {
     // Each file starts its own servers on its own data: two at a time (the pages' finish, the deploy across two builds).
-    projects.push(e2e('e2e', { include: SLOW_E2E.filter((file) => file !== WAITS_OUT_RATE_LIMIT && !TIMED_E2E.includes(file)) }, 1, true))
-    projects.push(e2e('e2e:timed', { include: TIMED_E2E }, 2))
+    projects.push(e2e('e2e', { include: SLOW_E2E.filter((file) => file !== WAITS_OUT_RATE_LIMIT && !TIMED_E2E.includes(file)) }, 2, true))
+    projects.push(e2e('e2e:timed', { include: TIMED_E2E }, 3))
     // A minute of waiting for the rate limit's window, idle: beside the first group rather than in the e2e queue
     // (one file, so parallelism is moot; a one-worker project could not share the group).
     projects.push(e2e('e2e:waiting', { include: [WAITS_OUT_RATE_LIMIT] }, 1, true))
@@ -146,7 +145,7 @@ if (slowRun) {
       root: web,
       include: ['reliability/**/*.test.ts'],
       globalSetup: ['reliability/global-setup.ts'],
-      ...inOrder(3),
+      ...inOrder(4),
       testTimeout: 300_000,
       hookTimeout: 240_000,
       fileParallelism: false,
@@ -159,9 +158,8 @@ for (const reason of leftOut) console.warn(`SKIPPING SUITE ${reason}`)
 export default defineConfig({
   test: {
     projects,
-    // Two cores here; the slow run's first group waits more than it computes (see inOrder). Projects with
-    // fileParallelism: false (e2e:timed, reliability) still run their files one at a time.
-    maxWorkers: slowRun ? 3 : 2,
+    // Two cores here. Projects with fileParallelism: false (e2e, reliability) still run their files one at a time.
+    maxWorkers: 2,
     reporters: ['default', new TotalsReporter(leftOut)],
   },
 })
