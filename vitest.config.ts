@@ -47,8 +47,8 @@ const alias = [
  * then the e2e files that time the server, then the reliability suite, so that no timed test (a shutdown within
  * 8 s, kill -9 under load) shares the two cores with a build, an npm install or another test. Vitest runs groups
  * from the lowest; a project with one worker (fileParallelism: false) in group 0 would go to a group of its own
- * run last, whence 1 to 4. The quick run has no such test: its e2e files run after the other suites, which share
- * the two workers.
+ * run last, whence 1 to 4. The quick run has no such test: its suites share the two workers, e2e files two at a
+ * time like the rest.
  */
 const inOrder = (group: 1 | 2 | 3 | 4) => (slowRun ? { sequence: { groupOrder: group } } : {})
 
@@ -108,7 +108,8 @@ if (optional('e2e', existsSync(chromiumPath), process.env.REQUIRE_E2E === '1', n
       fileParallelism,
     },
   })
-  if (!slowRun) projects.push(e2e('e2e', { include: ['e2e/**/*.test.ts'], exclude: SLOW_E2E }, 2))
+  // Two files at a time: each starts its own server on its own data, and a browser waits more than it computes.
+  if (!slowRun) projects.push(e2e('e2e', { include: ['e2e/**/*.test.ts'], exclude: SLOW_E2E }, 2, true))
   else {
     // Each file starts its own servers on its own data: two at a time (the pages' finish, the deploy across two builds).
     projects.push(e2e('e2e', { include: SLOW_E2E.filter((file) => file !== WAITS_OUT_RATE_LIMIT && !TIMED_E2E.includes(file)) }, 2, true))
