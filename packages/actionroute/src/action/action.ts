@@ -70,13 +70,15 @@ export function formAction<Op extends AnyOperation>(op: Op, options: FormActionO
   const isSecret = options.isSecret ?? isSecretName
   const onSuccess = options.onSuccess as FormActionOptions<unknown>['onSuccess']
   const messageOf = (options.message ?? defaultMessage) as (data: unknown) => string | undefined
-  async function answer(state: FormState): Promise<FormState> {
-    if (options.withoutJavaScript === 'redirect') {
-      const requestHeaders = await actionHeaders()
-      if (sentWithoutJavaScript(requestHeaders)) await redirectWithOutcome(op.name, state, requestHeaders)
-    }
-    return state
-  }
+  // The state to answer; with 'redirect', a form sent without JavaScript is sent back to its page instead.
+  const answer: (state: FormState) => FormState | Promise<FormState> =
+    options.withoutJavaScript === 'redirect'
+      ? async (state) => {
+          const requestHeaders = await actionHeaders()
+          if (sentWithoutJavaScript(requestHeaders)) await redirectWithOutcome(op.name, state, requestHeaders)
+          return state
+        }
+      : (state) => state
   async function submit(previous: unknown, formData: unknown): Promise<FormState> {
     // Anyone can call an action with any arguments: only a FormData is a submission.
     const form = formData instanceof FormData ? formData : previous instanceof FormData && formData === undefined ? previous : null
