@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto'
+import { cookies } from 'next/headers'
 import Link from 'next/link'
 import { ActionPanel } from '@/components/action-panel'
 import { ApiPanel } from '@/components/api-panel'
 import { Directory } from '@/components/directory'
+import { SessionBar } from '@/components/session-bar'
 import { UserList } from '@/components/user-list'
-import { isActionError } from 'actionroute'
+import { isOperationError } from 'actionroute'
+import { sessionUser } from '@/server/auth/session'
+import { env } from '@/server/env'
 import { listUsers, type UserPage } from '@/server/users/queries'
 import { listUsersInput } from '@/server/users/schema'
 
@@ -16,7 +20,7 @@ async function pageOf(q: string | undefined, cursor: string | undefined): Promis
   try {
     return { page: await listUsers(input.data) }
   } catch (error) {
-    if (!isActionError(error)) throw error
+    if (!isOperationError(error)) throw error
     return { page: await listUsers({ ...input.data, cursor: undefined }), notice: 'That page link has expired; showing the first page.' }
   }
 }
@@ -25,11 +29,19 @@ function pageHref(q: string | undefined, cursor: string) {
   return `/?${new URLSearchParams({ ...(q ? { q } : {}), cursor })}`
 }
 
+/** Who is signed in, when writes need a principal (API_KEYS set); null when they do not. */
+async function signedIn(): Promise<{ user: string | undefined } | null> {
+  if (env().apiKeys.length === 0) return null
+  const jar = await cookies()
+  const user = await sessionUser({ get: (name) => jar.get(name)?.value })
+  return { user: user || undefined }
+}
+
 export default async function Home({ searchParams }: PageProps<'/'>) {
   const params = await searchParams
   const q = first(params.q)?.trim() || undefined
   const cursor = first(params.cursor)
-  const { page, notice } = await pageOf(q, cursor)
+  const [{ page, notice }, session] = await Promise.all([pageOf(q, cursor), signedIn()])
 
   return (
     <main>
@@ -40,6 +52,8 @@ export default async function Home({ searchParams }: PageProps<'/'>) {
         {/* eslint-disable-next-line @next/next/no-html-link-for-pages -- /api/docs is a route handler, not a page */}
         <a href="/api/docs">API reference</a> (OpenAPI at <a href="/api/openapi.json"><code>/api/openapi.json</code></a>).
       </p>
+
+      {session ? <SessionBar user={session.user} /> : null}
 
       {/* A user added through either panel shows at once on the first, unfiltered page. */}
       <Directory users={page.users} acceptsNew={!q && !cursor}>

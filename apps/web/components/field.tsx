@@ -4,7 +4,7 @@ interface FieldProps {
   name: string
   label: string
   hint?: string
-  type?: 'text' | 'email'
+  type?: 'text' | 'email' | 'password'
   defaultValue?: string | undefined
   errors?: string[] | undefined
   autoComplete?: string

@@ -2,11 +2,11 @@ import { isIP } from 'node:net'
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error -- an .mjs script without types; appendPeer(forwarded, peer) → string
 import { appendPeer } from '../scripts/server.mjs'
-import { trustedHops } from './proxies'
+import { readEnv } from './env'
 
-/** The entry trustProxy({ hops: trustedHops() }) reads, if it is an address (clientIp's rule). */
+/** The entry trustProxy({ hops: env().trustedHops }) reads, if it is an address (clientIp's rule). */
 const ipOf = (forwarded: string) => {
-  const entry = forwarded.split(',').at(-trustedHops({} as NodeJS.ProcessEnv))?.trim()
+  const entry = forwarded.split(',').at(-readEnv({} as NodeJS.ProcessEnv).trustedHops)?.trim()
   return entry && isIP(entry) ? entry : undefined
 }
 

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { ActionError, operation } from './index'
+import { defineErrors, OperationError, operation } from './index'
 import { compareDoors, expectParity } from './testing'
 
 const double = operation({ name: 'double', input: z.object({ n: z.number() }), handler: ({ n }) => ({ n: n * 2 }) })
 const lookup = operation({
   name: 'lookup',
+  errors: defineErrors({ NOT_FOUND: { status: 404, message: 'No such thing.' } }),
   input: z.object({ id: z.string(), limit: z.number().int().min(1).default(5) }),
   handler: ({ id, limit }) => {
-    if (id === 'missing') throw new ActionError('NOT_FOUND', 'No such thing')
+    if (id === 'missing') throw new OperationError('NOT_FOUND', 'No such thing')
     return { id, limit }
   },
 })

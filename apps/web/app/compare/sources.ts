@@ -9,6 +9,8 @@ import { declaration, whole } from './excerpt'
 // @ts-expect-error -- a text import: the file's source, not its module
 import operationsSource from '@/server/users/operations.ts' with { type: 'text' }
 // @ts-expect-error -- a text import: the file's source, not its module
+import basesSource from '@/server/bases.ts' with { type: 'text' }
+// @ts-expect-error -- a text import: the file's source, not its module
 import actionsSource from '@/app/actions.ts' with { type: 'text' }
 // @ts-expect-error -- a text import: the file's source, not its module
 import routeSource from '@/app/api/addUser/route.ts' with { type: 'text' }
@@ -22,7 +24,7 @@ import routeCallSource from '@/components/add-user-calls.ts' with { type: 'text'
 /** Everything /compare's "definition" and "integration" rows show. */
 export const sources = {
   operation: [
-    declaration('apps/web/server/users/operations.ts', operationsSource, 'writes'),
+    declaration('apps/web/server/bases.ts', basesSource, 'writes'),
     declaration('apps/web/server/users/operations.ts', operationsSource, 'addUser'),
   ],
   actionDoor: declaration('apps/web/app/actions.ts', actionsSource, 'addUserAction'),

@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres'
 import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
+import { env, type Env } from '../env'
 import { lockDataDir } from './lock'
 import * as schema from './schema'
 
@@ -34,21 +35,9 @@ export interface DatabaseConfig {
   sharedBuffers?: string
 }
 
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
-  const poolMax = env.DATABASE_POOL_MAX ? Number(env.DATABASE_POOL_MAX) : undefined
-  if (poolMax !== undefined && !(Number.isInteger(poolMax) && poolMax > 0)) {
-    throw new Error(`DATABASE_POOL_MAX must be a whole number above 0, not "${env.DATABASE_POOL_MAX}".`)
-  }
-  const sharedBuffers = env.PGLITE_SHARED_BUFFERS
-  if (sharedBuffers !== undefined && !/^[1-9][0-9]{0,5}(kB|MB|GB)$/.test(sharedBuffers)) {
-    throw new Error(`PGLITE_SHARED_BUFFERS must be a size such as 16MB (a whole number and kB, MB or GB), not "${sharedBuffers}".`)
-  }
-  return {
-    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
-    dataDir: path.resolve(/*turbopackIgnore: true*/ env.DATA_DIR || '.data'),
-    ...(poolMax ? { poolMax } : {}),
-    ...(sharedBuffers ? { sharedBuffers } : {}),
-  }
+/** Where the database is, from the environment (`server/env.ts`). */
+export function configFromEnv({ databaseUrl, dataDir, poolMax, sharedBuffers }: Env = env()): DatabaseConfig {
+  return { ...(databaseUrl ? { databaseUrl } : {}), dataDir, ...(poolMax ? { poolMax } : {}), ...(sharedBuffers ? { sharedBuffers } : {}) }
 }
 
 /** The committed drizzle-kit migrations: `apps/web/drizzle`, found from the app or the repository root. */

@@ -1,9 +1,6 @@
-import { operation, type Context } from 'actionroute'
+import type { Context } from 'actionroute'
+import { reads, writes } from '@/server/bases'
 import type { User } from '@/server/db/schema'
-import { requireApiKeyForWrites } from '@/server/middleware/api-keys'
-import { idempotentWrites } from '@/server/middleware/idempotent-writes'
-import { limitWrites } from '@/server/middleware/limit-writes'
-import { logRequests } from '@/server/middleware/log-requests'
 import { userErrors } from './errors'
 import * as queries from './queries'
 import {
@@ -21,11 +18,9 @@ import {
 // Each users operation is defined once here and served by both doors: app/api/** and app/actions.ts.
 
 const doorName = (ctx: Context) => (ctx.door === 'action' ? 'server action' : 'API route')
-const shared = { tags: ['users'], use: [logRequests] } as const
-// Every write is rate-limited per client (before the key is checked, so guessing keys is counted too), asks
-// API callers for a key when API_KEYS is set, runs once per idempotency key (scoped per key or client), and
-// changes the home page's list: the action door re-renders it in the same response.
-const writes = { ...shared, use: [logRequests, limitWrites, ...requireApiKeyForWrites, idempotentWrites], revalidate: { paths: ['/'] } } as const
+const tags = ['users']
+// Every write changes the home page's list: the action door re-renders it in the same response.
+const changesList = { tags, revalidate: { paths: ['/'] } } as const
 
 async function found(id: string, user: Promise<User | null>): Promise<User> {
   const result = await user
@@ -33,8 +28,8 @@ async function found(id: string, user: Promise<User | null>): Promise<User> {
   return result
 }
 
-export const addUser = operation({
-  ...writes,
+export const addUser = writes.operation({
+  ...changesList,
   name: 'addUser',
   summary: 'Add a user',
   input: newUserInput,
@@ -47,8 +42,8 @@ export const addUser = operation({
   http: { status: 201, location: ({ user }) => `/api/users/${user.id}` },
 })
 
-export const listUsers = operation({
-  ...shared,
+export const listUsers = reads.operation({
+  tags,
   name: 'listUsers',
   summary: 'List users, newest first',
   description: 'Keyset-paginated: follow `nextCursor` / `prevCursor`. `q` matches part of a name, ignoring case.',
@@ -57,8 +52,8 @@ export const listUsers = operation({
   handler: (input) => queries.listUsers(input),
 })
 
-export const getUser = operation({
-  ...shared,
+export const getUser = reads.operation({
+  tags,
   name: 'getUser',
   summary: 'Get one user',
   input: userIdInput,
@@ -72,8 +67,8 @@ async function update(input: UpdateUserInput) {
   return { message: `User ${user.name} updated`, user }
 }
 
-export const updateUser = operation({
-  ...writes,
+export const updateUser = writes.operation({
+  ...changesList,
   name: 'updateUser',
   summary: 'Change a user’s name, email, or both',
   description: '`email: null` removes the email.',
@@ -84,8 +79,8 @@ export const updateUser = operation({
 })
 
 /** The rename form: like updateUser, but the name is required, so a blank one is reported on its field. */
-export const renameUser = operation({
-  ...writes,
+export const renameUser = writes.operation({
+  ...changesList,
   name: 'renameUser',
   summary: 'Rename a user',
   input: renameUserInput,
@@ -94,8 +89,8 @@ export const renameUser = operation({
   handler: update,
 })
 
-export const deleteUser = operation({
-  ...writes,
+export const deleteUser = writes.operation({
+  ...changesList,
   name: 'deleteUser',
   summary: 'Delete a user',
   input: userIdInput,

@@ -1,15 +1,16 @@
 import { redirect } from 'next/navigation'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { ActionError, action, formAction, idle, operation, route, trustProxy } from '../index'
+import { OperationError, action, defineErrors, formAction, idle, operation, route, trustProxy } from '../index'
 import { withActionContext } from '../testing'
 
 const signUp = operation({
   name: 'signUp',
+  errors: defineErrors({ EMAIL_TAKEN: { status: 409, message: 'That email is taken.' } }),
   input: z.object({ email: z.email('Enter an email'), password: z.string().min(8, 'At least 8 characters') }),
   handler: ({ email }, ctx) => {
     if (email === 'taken@example.com') {
-      throw new ActionError('EMAIL_TAKEN', 'That email is taken.', { status: 409, issues: [{ path: 'email', message: 'Already used' }] })
+      throw new OperationError('EMAIL_TAKEN', 'That email is taken.', { status: 409, issues: [{ path: 'email', message: 'Already used' }] })
     }
     if (email === 'boom@example.com') throw new Error('secret detail')
     if (email === 'away@example.com') redirect('/welcome')
@@ -163,11 +164,12 @@ describe('action()', () => {
 describe('formAction({ authInterrupts })', () => {
   const guarded = operation({
     name: 'guarded',
+    errors: defineErrors({ UNAUTHORIZED: { status: 401, message: 'Sign in.' }, FORBIDDEN: { status: 403, message: 'Members only.' }, NOT_FOUND: { status: 404, message: 'No such member.' } }),
     input: z.object({ who: z.string() }),
     handler: ({ who }) => {
-      if (who === 'nobody') throw new ActionError('UNAUTHORIZED', 'Sign in first.')
-      if (who === 'guest') throw new ActionError('FORBIDDEN', 'Members only.')
-      if (who === 'ghost') throw new ActionError('NOT_FOUND', 'No such member.')
+      if (who === 'nobody') throw new OperationError('UNAUTHORIZED', 'Sign in first.')
+      if (who === 'guest') throw new OperationError('FORBIDDEN', 'Members only.')
+      if (who === 'ghost') throw new OperationError('NOT_FOUND', 'No such member.')
       return { who }
     },
   })

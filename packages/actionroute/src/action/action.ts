@@ -1,12 +1,12 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { actionContext, actionHeaders } from './context'
-import { ActionError } from '../core/errors'
+import { OperationError } from '../core/errors'
 import { formInput } from '../input/coerce'
 import type { FormLimits } from '../input/form-data'
 import { forbidden, unauthorized, unstable_rethrow } from 'next/navigation'
 import { execute, type ErrorCodesOf, type FieldsOf, type InputOf, type Operation, type OutputOf } from '../core/operation'
 import { unexpected } from '../core/report'
-import { parseIdempotencyKey } from '../middleware/idempotency'
+import { parseIdempotencyKey } from '../core/idempotency-key'
 import { defaultMessage, errorState, IDEMPOTENCY_FIELD, isSecretName, successState, type ActionErrorValue, type FormState } from './envelope'
 import { readFormOutcome, redirectWithOutcome, sentWithoutJavaScript } from './no-script'
 
@@ -58,7 +58,7 @@ function without(form: FormData, name: string): FormData {
 }
 
 const notAForm = () =>
-  new ActionError('BAD_REQUEST', 'This action takes a form submission (FormData); nothing else was sent to it.')
+  new OperationError('BAD_REQUEST', 'This action takes a form submission (FormData); nothing else was sent to it.')
 
 /**
  * Serves an operation as a form Server Action for `useActionState`:
@@ -90,7 +90,7 @@ export function formAction<Op extends AnyOperation>(op: Op, options: FormActionO
       idempotencyKey = typeof key === 'string' && key !== '' ? parseIdempotencyKey(key) : undefined
       input = formInput(op.input, idempotencyKey === undefined ? form : without(form, IDEMPOTENCY_FIELD), options.formLimits)
     } catch (error) {
-      if (error instanceof ActionError) return answer(errorState(error, form, isSecret))
+      if (error instanceof OperationError) return answer(errorState(error, form, isSecret))
       throw error
     }
     const outcome = await execute(op, input, await actionContext(idempotencyKey))

@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
-import { defineErrors, operation, type BuiltInErrorCode } from '../index'
+import { defineErrors, operation, type DoorErrorCode } from '../index'
 import { createClient, type ClientErrorCode } from './fetch-client'
 
 // What a consumer of the client relies on: inputs and data typed from the table, codes as unions.
@@ -40,7 +40,7 @@ describe('createClient<typeof api>()', () => {
   it('types the data as JSON and the error code as the operation’s codes', async () => {
     const result = await client.GET('/api/users/{id}', { params: { id: '1' } })
     if (result.ok) expectTypeOf(result.data).toEqualTypeOf<{ id: string; name: string; createdAt: string }>()
-    else expectTypeOf(result.error.code).toEqualTypeOf<BuiltInErrorCode | 'NOT_FOUND' | ClientErrorCode>()
+    else expectTypeOf(result.error.code).toEqualTypeOf<DoorErrorCode | 'NOT_FOUND' | ClientErrorCode>()
     const list = await client.GET('/api/users')
     if (list.ok) expectTypeOf(list.data).toEqualTypeOf<{ id: string; name: string; createdAt: string }[]>()
   })

@@ -2,7 +2,7 @@ import { MutationObserver, QueryClient, QueryObserver } from '@tanstack/query-co
 import { useMutation, useQueries, useQuery, useSuspenseQuery } from '@tanstack/react-query'
 import { describe, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
-import { defineErrors, operation, type BuiltInErrorCode } from '../index'
+import { defineErrors, operation, type DoorErrorCode } from '../index'
 import { createClient, type ClientErrorCode } from './fetch-client'
 import { createQueryHelpers, isClientProblemError, type ClientProblemError } from './query'
 
@@ -23,8 +23,8 @@ export const api = {
 
 const queries = createQueryHelpers(createClient<typeof api>({ baseUrl: 'http://x' }))
 type User = { id: string; name: string; createdAt: string }
-type GetUserError = ClientProblemError<BuiltInErrorCode | 'NOT_FOUND' | 'EMAIL_TAKEN'>
-type ListUsersError = ClientProblemError<BuiltInErrorCode>
+type GetUserError = ClientProblemError<DoorErrorCode | 'NOT_FOUND' | 'EMAIL_TAKEN'>
+type ListUsersError = ClientProblemError<DoorErrorCode>
 
 describe('createQueryHelpers(client)', () => {
   it('offers queryOptions the GET paths only, with their params and query', () => {
@@ -47,7 +47,7 @@ describe('createQueryHelpers(client)', () => {
     expectTypeOf(await new QueryClient().fetchQuery(options)).toEqualTypeOf<User>()
     expectTypeOf<ReturnType<typeof useUser>['data']>().toEqualTypeOf<User | undefined>()
     expectTypeOf<ReturnType<typeof useUser>['error']>().toEqualTypeOf<GetUserError | null>()
-    expectTypeOf<GetUserError['code']>().toEqualTypeOf<BuiltInErrorCode | 'NOT_FOUND' | 'EMAIL_TAKEN' | ClientErrorCode>()
+    expectTypeOf<GetUserError['code']>().toEqualTypeOf<DoorErrorCode | 'NOT_FOUND' | 'EMAIL_TAKEN' | ClientErrorCode>()
     expectTypeOf(useUserCount).returns.toEqualTypeOf<number | undefined>()
   })
 

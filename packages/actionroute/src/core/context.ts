@@ -20,15 +20,15 @@ export interface RequestContext {
   responseHeaders?: Headers
 }
 
-/** What every handler and middleware sees, whatever the door. */
-export interface Context extends RequestContext {
+/** What every handler and middleware sees, whatever the door; `Locals` is what middleware added. */
+export interface Context<Locals extends object = object> extends RequestContext {
   /** The name of the operation being run. */
   operation: string
   /**
-   * Who is calling, once a middleware has authenticated them (`apiKeys` sets `apiKey:<digest prefix>`):
-   * what idempotency keys are scoped by. Undefined for an anonymous call.
+   * What the middleware before added (`next({ user })` makes `ctx.locals.user`): kept apart from the
+   * request's own fields, so no middleware can replace `headers`, `door` or `operation`.
    */
-  principal?: string
+  locals: Readonly<Locals>
   /**
    * Headers for the response, success or error (`RateLimit`, `Idempotency-Key` replays…). The route
    * door sends them; the action door has no response of its own to put them on.
@@ -58,6 +58,7 @@ export function callContext(request: RequestContext, operation: string, rawInput
     operation,
     responseHeaders: request.responseHeaders ?? new Headers(),
     rawInput,
+    locals: {},
   }
 }
 

@@ -1,26 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { ActionError, action, middleware, operation, route, trustProxy, type Context } from '../index'
+import { base, defineErrors, OperationError, action, middleware, operation, route, trustProxy, type Context } from '../index'
 import { withActionContext } from '../testing'
 
 // One middleware, written once, on both doors: it sees the same context and can add to it or refuse.
 const seen: Pick<Context, 'door' | 'operation' | 'ip'>[] = []
-const auth = middleware<{ user: { name: string } }>(async (ctx, next) => {
+const signIn = defineErrors({ UNAUTHORIZED: { status: 401, message: 'Sign in first.' } })
+const auth = middleware(async (ctx, next) => {
   seen.push({ door: ctx.door, operation: ctx.operation, ip: ctx.ip })
   const token = ctx.headers.get('authorization') ?? ctx.cookies.get('session')
-  if (token !== 'Bearer ada' && token !== 'ada') throw new ActionError('UNAUTHORIZED', 'Sign in first.', { status: 401 })
+  if (token !== 'Bearer ada' && token !== 'ada') throw signIn.UNAUTHORIZED()
   return next({ user: { name: 'Ada' } })
-})
+}, { errors: signIn })
 const timing = middleware(async (_ctx, next) => {
   const outcome = await next()
   return outcome.ok ? { ok: true, data: { ...(outcome.data as object), timed: true } } : outcome
 })
 
-const whoAmI = operation({
+const whoAmI = base.use(timing).use(auth).operation({
   name: 'whoAmI',
   input: z.object({ greeting: z.string().min(1) }),
-  use: [timing, auth],
-  handler: ({ greeting }, ctx) => ({ text: `${greeting}, ${ctx.user.name}` }),
+  handler: ({ greeting }, ctx) => ({ text: `${greeting}, ${ctx.locals.user.name}` }),
 })
 
 const viaRoute = async (headers: Record<string, string>, body: object) => {
@@ -66,17 +66,17 @@ describe('middleware', () => {
   it('refuses a second next(): the handler runs once, and the bug is logged with an id', async () => {
     const log = vi.spyOn(console, 'error').mockImplementation(() => {})
     let runs = 0
-    const twice = middleware(async (_ctx, next) => {
+    const twice = middleware(async function twice(_ctx, next) {
       await next()
       return next()
     })
-    const counted = operation({ name: 'counted', input: z.object({}), use: [twice], handler: () => ({ runs: ++runs }) })
+    const counted = base.use(twice).operation({ name: 'counted', input: z.object({}), handler: () => ({ runs: ++runs }) })
     const result = await withActionContext({}, () => action(counted)({}))
     expect(result).toMatchObject({ ok: false, error: { code: 'INTERNAL', status: 500 } })
     expect(runs).toBe(1)
     expect(log).toHaveBeenCalledWith(
       expect.stringContaining('in counted (action)'),
-      expect.objectContaining({ message: 'Middleware #1 of counted called next() more than once; call it at most once.' }),
+      expect.objectContaining({ message: 'Middleware twice (#1 of counted) called next() more than once; call it at most once.' }),
     )
     log.mockRestore()
   })
@@ -85,10 +85,10 @@ describe('middleware', () => {
 describe('middleware on the route door', () => {
   const stamp = middleware(async (ctx, next) => {
     ctx.responseHeaders.set('x-stamp', 'yes')
-    if (ctx.headers.get('authorization') !== 'ok') throw new ActionError('UNAUTHORIZED', 'Sign in first.')
+    if (ctx.headers.get('authorization') !== 'ok') throw signIn.UNAUTHORIZED()
     return next()
-  })
-  const stamped = operation({ name: 'stamped', input: z.object({ n: z.number() }), use: [stamp], handler: ({ n }) => ({ n }) })
+  }, { errors: signIn })
+  const stamped = base.use(stamp).operation({ name: 'stamped', input: z.object({ n: z.number() }), handler: ({ n }) => ({ n }) })
   const call = (authorization: string, body: BodyInit) =>
     route(stamped)(
       new Request('http://test/', { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body, duplex: 'half' } as RequestInit),
@@ -117,5 +117,43 @@ describe('middleware on the route door', () => {
     const [ok, refused] = [await call('ok', '{"n":1}'), await call('nope', '{"n":1}')]
     expect([ok.status, ok.headers.get('x-stamp'), await ok.json()]).toEqual([200, 'yes', { n: 1 }])
     expect([refused.status, refused.headers.get('x-stamp'), refused.headers.get('content-type')]).toEqual([401, 'yes', 'application/problem+json'])
+  })
+})
+
+describe('error codes an operation does not declare', () => {
+  const sloppy = operation({
+    name: 'sloppy',
+    input: z.object({}),
+    handler: () => {
+      throw new OperationError('PAYMENT_REQUIRED', 'Pay first.', { status: 402 })
+    },
+  })
+  const call = () => route(sloppy)(new Request('http://test/', { method: 'POST' }), { params: Promise.resolve({}) })
+
+  it('are a loud bug outside production: both doors throw (Next shows it), naming the code and where to declare it', async () => {
+    const bug = /sloppy answered the error code PAYMENT_REQUIRED, which neither it nor its middleware declares: add it to the operation's `errors`/
+    await expect(withActionContext({}, () => action(sloppy)({}))).rejects.toThrow(bug)
+    await expect(call()).rejects.toThrow(bug)
+  })
+
+  it('are an INTERNAL 500 with an error id in production, the code logged under that id', async () => {
+    vi.stubEnv('NODE_ENV', 'production')
+    vi.resetModules()
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const fresh = await import('../index')
+      const op = fresh.operation({ name: 'sloppy', input: z.object({}), handler: () => {
+        throw new fresh.OperationError('PAYMENT_REQUIRED', 'Pay first.', { status: 402 })
+      } })
+      const response = await fresh.route(op)(new Request('http://test/', { method: 'POST' }), { params: Promise.resolve({}) })
+      const body = await response.json()
+      expect([response.status, body.code, body.detail]).toEqual([500, 'INTERNAL', expect.stringContaining(body.errorId)])
+      expect(JSON.stringify(body)).not.toContain('Pay first')
+      expect(log).toHaveBeenCalledWith(expect.stringContaining(body.errorId), expect.objectContaining({ message: expect.stringContaining('PAYMENT_REQUIRED') }))
+    } finally {
+      log.mockRestore()
+      vi.unstubAllEnvs()
+      vi.resetModules()
+    }
   })
 })

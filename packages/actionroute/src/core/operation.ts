@@ -1,15 +1,12 @@
 import { unstable_rethrow } from 'next/navigation'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { callContext, type Context, type RequestContext } from './context'
-import { ActionError, type ErrorCodeOf, type ErrorFactories, type ErrorFactory } from './errors'
-import { compose, type AddedBy, type Middleware, type Outcome } from './middleware'
+import { isDoorCode, OperationError, type ErrorCodeOf, type ErrorFactories, type NoErrors } from './errors'
+import { compose, type AnyMiddleware, type Outcome } from './middleware'
 import { unexpected } from './report'
 import { revalidateAfter, type Revalidate } from './revalidate'
 import { traced } from './trace'
 import { validate, type FieldPath } from './validate'
-
-/** An operation that declares no errors of its own. */
-export type NoErrors = Record<never, ErrorFactory>
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
@@ -20,12 +17,7 @@ export interface HttpOptions<Output> {
   location?(data: Output): string
 }
 
-export interface OperationConfig<
-  Schema extends StandardSchemaV1,
-  Output,
-  Use extends readonly Middleware<object>[] = [],
-  Errors extends ErrorFactories = NoErrors,
-> {
+export interface OperationConfig<Schema extends StandardSchemaV1, Output, Locals extends object = object, Errors extends ErrorFactories = NoErrors> {
   /** A stable name: the operationId in OpenAPI, and in logs. */
   name: string
   summary?: string
@@ -36,7 +28,6 @@ export interface OperationConfig<
   output?: StandardSchemaV1
   /** The typed errors the handler may throw, from `defineErrors()`: documented with their status, and in the types. */
   errors?: Errors
-  use?: Use
   http?: HttpOptions<Output>
   /**
    * What a success makes stale, invalidated with the API each door allows (`updateTag` on the
@@ -44,13 +35,20 @@ export interface OperationConfig<
    */
   revalidate?: Revalidate<Output>
   // Method syntax on purpose: it keeps Operation<ZodObject<...>, X> assignable to Operation<StandardSchemaV1, unknown>.
-  handler(input: StandardSchemaV1.InferOutput<Schema>, ctx: Context & AddedBy<Use>): Promise<Output> | Output
+  handler(input: StandardSchemaV1.InferOutput<Schema>, ctx: Context<Locals>): Promise<Output> | Output
 }
 
+/** Who may call an operation: anyone (`base.public()`), a caller an `authenticate()` middleware accepted, or not decided. */
+export type Access = 'public' | 'authenticated' | 'undecided'
+
 export interface Operation<Schema extends StandardSchemaV1 = StandardSchemaV1, Output = unknown, Errors extends ErrorFactories = ErrorFactories>
-  extends Omit<OperationConfig<Schema, Output, [], Errors>, 'use' | 'handler'> {
+  extends Omit<OperationConfig<Schema, Output, object, Errors>, 'handler' | 'errors'> {
   readonly kind: 'operation'
-  readonly use: readonly Middleware<object>[]
+  /** The middleware it runs in, outermost first: its base's. */
+  readonly use: readonly AnyMiddleware[]
+  /** Every error it declares: its middleware's and its own. */
+  readonly errors: Errors
+  readonly access: Access
   handler(input: StandardSchemaV1.InferOutput<Schema>, ctx: Context): Promise<Output> | Output
 }
 
@@ -63,14 +61,27 @@ export type ErrorCodesOf<Op> = Op extends Operation<StandardSchemaV1, unknown, i
 /** The field paths of the operation's input, as `fieldErrors` and `values` are keyed. */
 export type FieldsOf<Op> = FieldPath<InputOf<Op>>
 
-/** Defines a server operation once; serve it with `route()` / `routes()` and `formAction()` / `action()`. */
-export function operation<
-  Schema extends StandardSchemaV1,
-  Output,
-  const Use extends readonly Middleware<object>[] = [],
-  const Errors extends ErrorFactories = NoErrors,
->(config: OperationConfig<Schema, Output, Use, Errors>): Operation<Schema, Output, Errors> {
-  return { ...config, use: config.use ?? [], kind: 'operation' } as Operation<Schema, Output, Errors>
+/**
+ * Defines a server operation with no middleware and no auth decision; `base.use(…).operation()` or
+ * `base.public().operation()` to give it both. Serve it with `route()` / `routes()` and `formAction()` / `action()`.
+ */
+export function operation<Schema extends StandardSchemaV1, Output, const Errors extends ErrorFactories = NoErrors>(
+  config: OperationConfig<Schema, Output, object, Errors>,
+): Operation<Schema, Output, Errors> {
+  return defineOperation(config, [], 'undecided')
+}
+
+/** The operation `config` describes, run inside `layers`. */
+export function defineOperation<Schema extends StandardSchemaV1, Output, Errors extends ErrorFactories>(
+  config: OperationConfig<Schema, Output, never, ErrorFactories>,
+  layers: readonly AnyMiddleware[],
+  access: Access,
+): Operation<Schema, Output, Errors> {
+  if ('use' in config) throw new TypeError(`operation ${config.name}: \`use\` moved to the base in actionroute 0.3: base.use(a).use(b).operation({ … }).`)
+  const errors: ErrorFactories = {}
+  for (const layer of layers) Object.assign(errors, layer.errors)
+  Object.assign(errors, config.errors)
+  return { ...config, errors, use: layers, access, kind: 'operation' } as unknown as Operation<Schema, Output, Errors>
 }
 
 const checkOutputs = process.env.NODE_ENV !== 'production'
@@ -102,7 +113,7 @@ async function checkOutput(op: Operation<StandardSchemaV1, unknown>, data: unkno
 
 /**
  * Runs an operation's middleware, validation and handler. Every failure comes back as an
- * ActionError value; unexpected errors are logged with an id and reduced to that id. Next's own
+ * OperationError value; unexpected errors are logged with an id and reduced to that id. Next's own
  * control-flow errors (`redirect()`, `notFound()`, dynamic bail-outs) are rethrown untouched.
  */
 export async function execute<Schema extends StandardSchemaV1, Output>(
@@ -118,7 +129,7 @@ export async function execute<Schema extends StandardSchemaV1, Output>(
       return await step()
     } catch (error) {
       unstable_rethrow(error)
-      if (error instanceof ActionError) return { ok: false, error }
+      if (error instanceof OperationError) return { ok: false, error }
       return { ok: false, error: unexpected(error, ctx) }
     }
   }
@@ -126,6 +137,23 @@ export async function execute<Schema extends StandardSchemaV1, Output>(
   return traced(ctx, async () => {
     const outcome = (await (op.use.length === 0 ? handler(ctx) : compose(op.use, handler, guard, op.name)(ctx))) as Outcome<Output>
     if (outcome.ok && op.revalidate) await revalidateAfter(op.revalidate, outcome.data, ctx)
+    if (!outcome.ok && !declares(op, outcome.error.code)) return undeclared(op, outcome.error, ctx)
     return outcome
   })
+}
+
+const declares = (op: Operation<StandardSchemaV1, unknown>, code: string) => isDoorCode(code) || Object.hasOwn(op.errors, code)
+
+/** An error code the operation does not declare: a bug, loud outside production; in production an INTERNAL 500 with an error id. */
+class UndeclaredCode extends Error {
+  override readonly name = 'UndeclaredCode'
+}
+
+function undeclared(op: Operation<StandardSchemaV1, unknown>, error: OperationError, ctx: Context): Outcome<never> {
+  const bug = new UndeclaredCode(
+    `${op.name} answered the error code ${error.code}, which neither it nor its middleware declares: add it to the operation's \`errors\` (defineErrors) or to the middleware's.`,
+    { cause: error },
+  )
+  if (checkOutputs) throw bug
+  return { ok: false, error: unexpected(bug, ctx) }
 }

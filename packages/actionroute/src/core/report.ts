@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Context } from './context'
-import { ActionError } from './errors'
+import { OperationError } from './errors'
 
 /** What is known about an unexpected error besides the error itself. */
 export interface ErrorReport {
@@ -28,8 +28,8 @@ export function onError(reporter: ErrorReporter | undefined): void {
 const toConsole: ErrorReporter = (error, { errorId, operation, door }) =>
   console.error(`[actionroute] unexpected error ${errorId} in ${operation} (${door}):`, error)
 
-/** Reports an unexpected error under a fresh id and returns the ActionError that carries only that id. */
-export function unexpected(error: unknown, ctx: Pick<Context, 'operation' | 'door'>): ActionError {
+/** Reports an unexpected error under a fresh id and returns the OperationError that carries only that id. */
+export function unexpected(error: unknown, ctx: Pick<Context, 'operation' | 'door'>): OperationError {
   const errorId = randomUUID()
   const report = { errorId, operation: ctx.operation, door: ctx.door }
   try {
@@ -39,5 +39,5 @@ export function unexpected(error: unknown, ctx: Pick<Context, 'operation' | 'doo
     toConsole(error, report)
     console.error('[actionroute] the onError reporter failed:', reporterError)
   }
-  return new ActionError('INTERNAL', `An unexpected error occurred. Quote reference ${errorId} when reporting it.`, { errorId })
+  return new OperationError('INTERNAL', `An unexpected error occurred. Quote reference ${errorId} when reporting it.`, { errorId })
 }

@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import { ActionError, type FieldIssue } from './errors'
+import { OperationError, type FieldIssue } from './errors'
 
 function pathOf(issue: StandardSchemaV1.Issue): string {
   return (issue.path ?? [])
@@ -17,7 +17,7 @@ function fieldList(issues: FieldIssue[]): string {
   return paths.length > 5 ? `${shown} and ${paths.length - 5} more` : shown
 }
 
-/** Validates `value` with any Standard Schema (zod 4, valibot, arktype); throws a 422 ActionError on failure. */
+/** Validates `value` with any Standard Schema (zod 4, valibot, arktype); throws a 422 OperationError on failure. */
 export async function validate<S extends StandardSchemaV1>(
   schema: S,
   value: unknown,
@@ -28,7 +28,7 @@ export async function validate<S extends StandardSchemaV1>(
   // An issue about the input as a whole ("Passwords do not match") is the message itself.
   const whole = issues.filter((issue) => issue.path === '').map((issue) => issue.message)
   const message = whole.length > 0 ? whole.join(' ') : `The input is not valid: ${fieldList(issues)}.`
-  throw new ActionError('VALIDATION_FAILED', message, { issues })
+  throw new OperationError('VALIDATION_FAILED', message, { issues })
 }
 
 /** Dot paths into an input type, as validation reports them: `name`, `address.city`, `tags.0`. Four levels deep at most. */

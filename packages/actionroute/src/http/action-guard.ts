@@ -1,4 +1,4 @@
-import { ActionError } from '../core/errors'
+import { OperationError } from '../core/errors'
 import { DEFAULT_FORM_LIMITS } from '../input/form-data'
 import { checkJsonShape } from '../input/json'
 import { boundaryOf, MultipartParser } from '../input/multipart'
@@ -24,7 +24,7 @@ const ACTION_PARTS_LIMIT = DEFAULT_FORM_LIMITS.maxFields + 16
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** A refusal as a Server Action's caller reads it: a short plain-text line (React shows it as the error). */
-function refusal(error: ActionError): Response {
+function refusal(error: OperationError): Response {
   return new Response(`${error.message}\n`, { status: error.status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
 }
 
@@ -55,12 +55,12 @@ function actionKind(request: Request): 'fetch' | 'form' | undefined {
  */
 export function serverActionGuard({ bodyLimit = 1024 * 1024, allowedOrigins = [] }: ServerActionGuardOptions = {}): (request: Request) => Promise<Response | undefined> {
   const isAllowed = originCheck(allowedOrigins)
-  const tooLarge = () => new ActionError('PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${bodyLimit} bytes.`)
+  const tooLarge = () => new OperationError('PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${bodyLimit} bytes.`)
 
-  function foreign(request: Request): ActionError | undefined {
+  function foreign(request: Request): OperationError | undefined {
     const origin = request.headers.get('origin')
     if (origin === null || isSameOrigin(request, origin) || (URL.canParse(origin) && isAllowed(new URL(origin).origin))) return undefined
-    return new ActionError('CROSS_SITE_REQUEST', 'This Server Action request comes from another origin.')
+    return new OperationError('CROSS_SITE_REQUEST', 'This Server Action request comes from another origin.')
   }
 
   /** The entries of a reply (a text body is row 0), parsed within the limits. */
@@ -78,30 +78,30 @@ export function serverActionGuard({ bodyLimit = 1024 * 1024, allowedOrigins = []
     try {
       return [['0', utf8.decode(bytes)]]
     } catch {
-      throw new ActionError('BAD_REQUEST', 'The body is not valid UTF-8.')
+      throw new OperationError('BAD_REQUEST', 'The body is not valid UTF-8.')
     }
   }
 
   /** React's reply rows: row `0` (the whole body when it is not multipart) is the JSON array of arguments, every other numbered row is JSON. */
-  function checkRows(entries: [string, FormDataEntryValue][]): ActionError | undefined {
+  function checkRows(entries: [string, FormDataEntryValue][]): OperationError | undefined {
     const rows = entries.filter((row): row is [string, string] => typeof row[1] === 'string' && /^\d+$/.test(row[0]))
     for (const [id, text] of rows) {
       try {
         checkJsonShape(text)
       } catch (error) {
-        return new ActionError('BAD_REQUEST', `Row ${id}: ${(error as Error).message}`)
+        return new OperationError('BAD_REQUEST', `Row ${id}: ${(error as Error).message}`)
       }
       let value: unknown
       try {
         value = JSON.parse(text)
       } catch {
-        return new ActionError('BAD_REQUEST', `Row ${id} is not valid JSON.`)
+        return new OperationError('BAD_REQUEST', `Row ${id} is not valid JSON.`)
       }
       if (id === '0' && !(Array.isArray(value) && value.length <= ACTION_ARGS_LIMIT)) {
-        return new ActionError('BAD_REQUEST', `The arguments are not a JSON array of at most ${ACTION_ARGS_LIMIT} items.`)
+        return new OperationError('BAD_REQUEST', `The arguments are not a JSON array of at most ${ACTION_ARGS_LIMIT} items.`)
       }
     }
-    return rows.some(([id]) => id === '0') ? undefined : new ActionError('BAD_REQUEST', 'The arguments (row 0) are missing.')
+    return rows.some(([id]) => id === '0') ? undefined : new OperationError('BAD_REQUEST', 'The arguments (row 0) are missing.')
   }
 
   return async function guard(request) {
@@ -116,7 +116,7 @@ export function serverActionGuard({ bodyLimit = 1024 * 1024, allowedOrigins = []
       const malformed = kind === 'fetch' ? checkRows(entries) : undefined
       return malformed ? refusal(malformed) : undefined
     } catch (error) {
-      if (error instanceof ActionError) return refusal(error)
+      if (error instanceof OperationError) return refusal(error)
       throw error
     }
   }

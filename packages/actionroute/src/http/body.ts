@@ -1,4 +1,4 @@
-import { ActionError } from '../core/errors'
+import { OperationError } from '../core/errors'
 import { parseUrlEncoded, type FormLimits } from '../input/form-data'
 import { checkJsonShape, type JsonLimits } from '../input/json'
 import { readMultipart } from '../input/multipart'
@@ -14,8 +14,8 @@ export interface BodyOptions {
   formLimits?: Partial<FormLimits>
 }
 
-function tooLarge(limit: number): ActionError {
-  return new ActionError('PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${limit} bytes.`)
+function tooLarge(limit: number): OperationError {
+  return new OperationError('PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${limit} bytes.`)
 }
 
 /** Reads the body into memory, refusing as soon as it passes `limit` bytes (declared or streamed). */
@@ -57,7 +57,7 @@ function decodeUtf8(bytes: Buffer): string {
   try {
     return utf8.decode(bytes)
   } catch {
-    throw new ActionError('BAD_REQUEST', 'The request body is not valid UTF-8.')
+    throw new OperationError('BAD_REQUEST', 'The request body is not valid UTF-8.')
   }
 }
 
@@ -85,7 +85,7 @@ export async function readBody(
   if (bytes.byteLength === 0) return undefined
 
   if (!(BODY_MEDIA_TYPES as readonly string[]).includes(mediaType)) {
-    throw new ActionError(
+    throw new OperationError(
       'UNSUPPORTED_MEDIA_TYPE',
       `Content-Type "${mediaType || '(none)'}" is not supported; send ${BODY_MEDIA_TYPES.join(', ')}.`,
     )
@@ -97,7 +97,7 @@ export async function readBody(
     try {
       return { json: JSON.parse(text) }
     } catch {
-      throw new ActionError('BAD_REQUEST', 'The request body is not valid JSON.')
+      throw new OperationError('BAD_REQUEST', 'The request body is not valid JSON.')
     }
   }
   return { form: parseUrlEncoded(decodeUtf8(bytes), formLimits) }
@@ -105,6 +105,6 @@ export async function readBody(
 
 function checkCharset(charset: string | undefined): void {
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new ActionError('UNSUPPORTED_MEDIA_TYPE', `Charset "${charset}" is not supported; send UTF-8.`)
+    throw new OperationError('UNSUPPORTED_MEDIA_TYPE', `Charset "${charset}" is not supported; send UTF-8.`)
   }
 }

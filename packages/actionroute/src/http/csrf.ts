@@ -1,4 +1,4 @@
-import { ActionError } from '../core/errors'
+import { OperationError } from '../core/errors'
 
 // What a page on another site can send here without the browser asking first (no CORS preflight):
 // a simple method and one of these media types, or none at all (a no-cors fetch of an untyped Blob).
@@ -64,8 +64,8 @@ export function isCrossSiteForm(request: Request, isAllowed: (origin: string) =>
   return site === 'cross-site' || site === 'same-site'
 }
 
-export function crossSiteRefused(): ActionError {
-  return new ActionError(
+export function crossSiteRefused(): OperationError {
+  return new OperationError(
     'CROSS_SITE_REQUEST',
     'Form submissions from other sites are refused. Send JSON (application/json), or add the page’s origin to allowedOrigins.',
   )

@@ -1,8 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { OpenAPIV3_1 } from 'openapi-types'
 import { BODY_MEDIA_TYPES } from './body'
-import { errorStatus, type BuiltInErrorCode } from '../core/errors'
-import { docsOf } from '../core/middleware'
+import { builtInCodes, type BuiltInErrorCode } from '../core/errors'
 import { toJsonSchema, type JsonSchema } from '../input/json-schema'
 import type { HttpMethod, Operation } from '../core/operation'
 import { PROBLEM_CONTENT_TYPE } from './problem'
@@ -135,7 +134,7 @@ interface ErrorLine {
   text: string
 }
 
-const builtIn = (code: BuiltInErrorCode, text: string): ErrorLine => ({ code, status: errorStatus[code], text })
+const builtIn = (code: BuiltInErrorCode, text: string): ErrorLine => ({ code, status: builtInCodes[code].status, text })
 
 /** Every error the route door can answer for this operation, by status, each as problem+json with its codes. */
 function errorResponses(op: Operation, method: HttpMethod, mayBeInvalid: boolean): Record<string, unknown> {
@@ -149,7 +148,6 @@ function errorResponses(op: Operation, method: HttpMethod, mayBeInvalid: boolean
   }
   if (method !== 'GET') lines.push(builtIn('CROSS_SITE_REQUEST', 'a form-type request sent by a browser from another origin'))
   if (mayBeInvalid) lines.push(builtIn('VALIDATION_FAILED', 'the input is not valid; `errors` lists each field'))
-  for (const layer of op.use) for (const error of docsOf(layer)?.errors ?? []) lines.push({ code: error.code, status: error.status, text: error.description })
   for (const declared of Object.values(op.errors ?? {})) lines.push({ code: declared.code, status: declared.status, text: declared.message })
   lines.push(builtIn('INTERNAL', 'an unexpected error; quote `errorId` when reporting it'))
 
@@ -176,7 +174,7 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
   const propertyOf = (name: string): JsonSchema => input.properties?.[name] ?? { type: 'string' }
 
   const parameters: Record<string, unknown>[] = pathParams.map((name) => ({ name, in: 'path', required: true, schema: propertyOf(name) }))
-  for (const layer of op.use) parameters.push(...(docsOf(layer)?.parameters ?? []))
+  for (const layer of op.use) parameters.push(...layer.parameters)
   let requestBody: unknown
   const rest = without(input, pathParams)
   if (readsQuery(method)) {
@@ -202,18 +200,17 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
     ...(status === 204 ? {} : { content: { 'application/json': { schema: output } } }),
   }
 
-  // Every scheme the operation's middleware asks for, all required together.
-  const security: Record<string, string[]> = {}
+  // Each authenticate() middleware asks for any one of its schemes (OpenAPI: a list of alternatives).
+  let security: Record<string, string[]>[] = []
   for (const layer of op.use) {
-    const asked = docsOf(layer)?.security
-    if (!asked) continue
-    schemes[asked.name] = asked.scheme
-    security[asked.name] = []
+    if (!layer.authenticates) continue
+    for (const { name, scheme } of layer.authenticates) schemes[name] = scheme
+    security = layer.authenticates.map(({ name }) => ({ [name]: [] }))
   }
 
   return {
     operationId,
-    ...(Object.keys(security).length ? { security: [security] } : {}),
+    ...(security.length ? { security } : {}),
     ...(op.summary ? { summary: op.summary } : {}),
     ...(op.description ? { description: op.description } : {}),
     ...(op.tags?.length ? { tags: [...op.tags] } : {}),

@@ -1,4 +1,4 @@
-import type { ActionError, FieldIssue } from '../core/errors'
+import { builtInCodes, type FieldIssue, type OperationError } from '../core/errors'
 
 /** An RFC 9457 problem details body, extended with a stable `code` and field `errors`. */
 export interface Problem {
@@ -11,26 +11,15 @@ export interface Problem {
   errorId?: string
 }
 
-const titles: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-}
+// A declared code's title is its status's, as the built-in codes name it.
+const titles = new Map<number, string>(Object.values(builtInCodes).map(({ status, title }) => [status, title]))
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
-export function toProblem(error: ActionError): Problem {
+export function toProblem(error: OperationError): Problem {
   const problem: Problem = {
     type: `urn:actionroute:problem:${error.code.toLowerCase().replaceAll('_', '-')}`,
-    title: titles[error.status] ?? 'Error',
+    title: titles.get(error.status) ?? 'Error',
     status: error.status,
     detail: error.message,
     code: error.code,
@@ -41,7 +30,7 @@ export function toProblem(error: ActionError): Problem {
 }
 
 /** The problem as a Response: the error's status and headers, laid over `headers` (those middleware set). */
-export function problemResponse(error: ActionError, headers?: Headers): Response {
+export function problemResponse(error: OperationError, headers?: Headers): Response {
   const all = new Headers(headers)
   for (const [name, value] of Object.entries(error.headers)) all.set(name, value)
   all.set('content-type', PROBLEM_CONTENT_TYPE)

@@ -1,7 +1,7 @@
 import { redirect } from 'next/navigation'
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { ActionError, middleware, operation, route, routes } from '../index'
+import { base, defineErrors, OperationError, middleware, operation, route, routes } from '../index'
 
 const greet = operation({
   name: 'greet',
@@ -19,9 +19,10 @@ const explode = operation({
 })
 const refuse = operation({
   name: 'refuse',
+  errors: defineErrors({ RATE_LIMITED: { status: 429, message: 'Slow down.' } }),
   input: z.object({}),
   handler: () => {
-    throw new ActionError('RATE_LIMITED', 'Slow down.', { headers: { 'retry-after': '30' } })
+    throw new OperationError('RATE_LIMITED', 'Slow down.', { headers: { 'retry-after': '30' } })
   },
 })
 const goAway = operation({ name: 'goAway', input: z.object({}), handler: () => redirect('/elsewhere') })
@@ -253,8 +254,8 @@ describe('headers a middleware sets', () => {
   })
   // A middleware that answers without calling next(): it must not get a cross-site form past the CSRF check.
   const cached = middleware(async () => ({ ok: true, data: { cached: true } }))
-  const stamped = operation({ name: 'stamped', input: z.object({ name: z.string() }), use: [stamp], handler: ({ name }) => ({ name }) })
-  const shortCircuit = operation({ name: 'shortCircuit', input: z.object({}), use: [cached], handler: () => ({ cached: false }) })
+  const stamped = base.use(stamp).operation({ name: 'stamped', input: z.object({ name: z.string() }), handler: ({ name }) => ({ name }) })
+  const shortCircuit = base.use(cached).operation({ name: 'shortCircuit', input: z.object({}), handler: () => ({ cached: false }) })
   const cases = [
     ['a success', post('{"name":"Ada"}'), 200],
     ['a validation error', post('{}'), 422],

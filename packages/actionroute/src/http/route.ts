@@ -2,14 +2,14 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { DEFAULT_BODY_LIMIT, readBody } from './body'
 import { clientIp } from '../core/client-address'
 import { cookiesOf, type RequestContext } from '../core/context'
-import { ActionError } from '../core/errors'
+import { OperationError } from '../core/errors'
 import { formInput } from '../input/coerce'
 import { DeferredInput, execute, type HttpMethod, type Operation } from '../core/operation'
 import { problemResponse } from './problem'
 import { cors, type CorsOptions } from './cors'
 import { crossSiteRefused, isCrossSiteForm, originCheck } from './csrf'
 import { parseUrlEncoded, type FormLimits } from '../input/form-data'
-import { parseIdempotencyKey } from '../middleware/idempotency'
+import { parseIdempotencyKey } from '../core/idempotency-key'
 import type { JsonLimits } from '../input/json'
 
 /** The second argument Next.js 16 passes to a Route Handler. */
@@ -64,7 +64,7 @@ async function inputOf(op: Operation, request: Request, context: RouteContext | 
   // Copy only to lay params over the body: copying a large object costs as much as parsing it.
   if (isPlainObject(source)) return hasParams ? { ...source, ...params } : source
   if (!hasParams) return source
-  throw new ActionError('BAD_REQUEST', 'The request body must be a JSON object.')
+  throw new OperationError('BAD_REQUEST', 'The request body must be a JSON object.')
 }
 
 function contextOf(request: Request, responseHeaders: Headers, idempotencyKey: string | undefined): RequestContext {
@@ -91,13 +91,13 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
     // answer: its middleware runs around it (a request id, RateLimit headers go on it too), and it is thrown
     // where the input is first read, so no handler runs. Whatever a middleware answers instead of calling
     // next(), the refusal stands.
-    let refusal: ActionError | undefined = isCrossSiteForm(request, isAllowedOrigin) ? crossSiteRefused() : undefined
+    let refusal: OperationError | undefined = isCrossSiteForm(request, isAllowedOrigin) ? crossSiteRefused() : undefined
     const idempotencyHeader = request.headers.get('idempotency-key')
     let idempotencyKey: string | undefined
     try {
       idempotencyKey = refusal || idempotencyHeader === null ? undefined : parseIdempotencyKey(idempotencyHeader)
     } catch (error) {
-      refusal = error as ActionError
+      refusal = error as OperationError
     }
     // Middleware runs before the body is read: a call it refuses costs no body read. A body that fails
     // to stream is as unexpected as a failing handler: logged with an id, answered with it.
@@ -134,7 +134,7 @@ export function routes(operations: Partial<Record<HttpMethod, Operation>>, optio
   const policy = cors(options.cors)
   const notAllowed: RouteHandler = async (request) =>
     problemResponse(
-      new ActionError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allow}.`, { headers: { allow } }),
+      new OperationError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allow}.`, { headers: { allow } }),
       policy?.headersFor(request),
     )
   const handlers = {} as Routes

@@ -1,4 +1,4 @@
-import { ActionError } from '../core/errors'
+import { OperationError } from '../core/errors'
 import type { HttpMethod, Operation } from '../core/operation'
 import { problemResponse } from './problem'
 import { routes, type RouteHandler, type RouteOptions, type Routes } from './route'
@@ -48,7 +48,7 @@ function decodedSegments(pathname: string): string[] {
       try {
         return decodeURIComponent(segment)
       } catch {
-        throw new ActionError('BAD_REQUEST', 'The path holds a malformed percent-escape.')
+        throw new OperationError('BAD_REQUEST', 'The path holds a malformed percent-escape.')
       }
     })
 }
@@ -80,13 +80,13 @@ export function router(paths: ApiPaths, options: RouteOptions = {}): Routes {
       try {
         segments = decodedSegments(new URL(request.url).pathname)
       } catch (error) {
-        return problemResponse(error as ActionError, policy?.headersFor(request))
+        return problemResponse(error as OperationError, policy?.headersFor(request))
       }
       for (const entry of entries) {
         const params = match(segments, entry)
         if (params) return entry.handlers[method](request, { params: Promise.resolve(params) })
       }
-      return problemResponse(new ActionError('NOT_FOUND', `Nothing is served at ${new URL(request.url).pathname}.`), policy?.headersFor(request))
+      return problemResponse(new OperationError('NOT_FOUND', `Nothing is served at ${new URL(request.url).pathname}.`), policy?.headersFor(request))
     }
   return {
     GET: dispatch('GET'),

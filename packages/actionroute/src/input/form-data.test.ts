@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ActionError } from '../core/errors'
+import { OperationError } from '../core/errors'
 import { parseFormData, parseUrlEncoded, segmentsOf } from './form-data'
 
 const formOf = (entries: [string, string][]) => {
@@ -46,8 +46,8 @@ describe('parseFormData', () => {
           parsed = parseFormData(formOf(entries))
         } catch (error) {
           // A name used both as a value and as a group is refused as a whole: a 400, not a guess.
-          expect(error).toBeInstanceOf(ActionError)
-          expect((error as ActionError).status).toBe(400)
+          expect(error).toBeInstanceOf(OperationError)
+          expect((error as OperationError).status).toBe(400)
           expect(({} as Record<string, unknown>).polluted).toBeUndefined()
           return
         }
@@ -71,7 +71,7 @@ describe('parseFormData', () => {
     try {
       parseFormData(formOf(entries), limits)
     } catch (error) {
-      return { status: (error as ActionError).status, message: (error as Error).message }
+      return { status: (error as OperationError).status, message: (error as Error).message }
     }
     return null
   }

@@ -1,4 +1,4 @@
-import { ActionError } from '../core/errors'
+import { OperationError } from '../core/errors'
 
 /** Bounds on what one form or query string may hold; each is refused with 400 past its limit. */
 export interface FormLimits {
@@ -24,7 +24,7 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 type FormValue = string | File
 
-const badForm = (message: string) => new ActionError('BAD_REQUEST', message)
+const badForm = (message: string) => new OperationError('BAD_REQUEST', message)
 
 /** Shows a field name in an error without echoing a megabyte of it back. */
 const shown = (name: string) => JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name)
@@ -109,7 +109,7 @@ export function parseUrlEncoded(text: string, { maxFields = DEFAULT_FORM_LIMITS.
  * Turns FormData (or URLSearchParams) into a plain object for schema validation, in time linear
  * in its size. Next's `$ACTION_*` fields are dropped, empty strings count as absent, a repeated name
  * becomes an array, prototype-polluting keys are ignored. Past `limits`, or when one name is used
- * both as a value and as a group (`x=1&x[a]=2`), it throws a 400 ActionError: nothing is silently lost.
+ * both as a value and as a group (`x=1&x[a]=2`), it throws a 400 OperationError: nothing is silently lost.
  */
 export function parseFormData(
   form: FormData | URLSearchParams,

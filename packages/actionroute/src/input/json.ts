@@ -1,4 +1,4 @@
-import { ActionError } from '../core/errors'
+import { OperationError } from '../core/errors'
 
 /** Bounds on a JSON body, checked in one pass over its text before it is parsed; each is a 400 past its limit. */
 export interface JsonLimits {
@@ -36,13 +36,13 @@ export function checkJsonShape(text: string, limits: Partial<JsonLimits> = DEFAU
       inString = true
     } else if (char === OPEN_OBJECT || char === OPEN_ARRAY) {
       if (commas.push(char === OPEN_OBJECT ? 0 : -1) > maxDepth) {
-        throw new ActionError('BAD_REQUEST', `The JSON body nests arrays and objects more than ${maxDepth} levels deep.`)
+        throw new OperationError('BAD_REQUEST', `The JSON body nests arrays and objects more than ${maxDepth} levels deep.`)
       }
     } else if (CLOSERS.has(char)) {
       commas.pop()
     } else if (char === COMMA && commas.length > 0 && commas[commas.length - 1]! >= 0) {
       if (++commas[commas.length - 1]! >= maxKeys) {
-        throw new ActionError('BAD_REQUEST', `A JSON object in the body has more than ${maxKeys} keys.`)
+        throw new OperationError('BAD_REQUEST', `A JSON object in the body has more than ${maxKeys} keys.`)
       }
     }
   }

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ActionError } from '../core/errors'
+import { OperationError } from '../core/errors'
 import { boundaryOf, MultipartParser, readMultipart } from './multipart'
 
 type Entry = [name: string, value: string | { file: Uint8Array; filename: string; type: string }]
@@ -45,7 +45,7 @@ function refusal(run: () => unknown): { code: string; status: number; message: s
     run()
     return undefined
   } catch (error) {
-    if (!(error instanceof ActionError)) throw error
+    if (!(error instanceof OperationError)) throw error
     return { code: error.code, status: error.status, message: error.message }
   }
 }
@@ -87,7 +87,7 @@ describe('MultipartParser', () => {
     }
   })
 
-  it('answers every byte string with a form or a 4xx ActionError, nothing else', () => {
+  it('answers every byte string with a form or a 4xx OperationError, nothing else', () => {
     const hostile = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),
       // A valid body with bytes changed, dropped or added.

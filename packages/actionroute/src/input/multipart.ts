@@ -1,4 +1,4 @@
-import { ActionError } from '../core/errors'
+import { OperationError } from '../core/errors'
 import { DEFAULT_FORM_LIMITS } from './form-data'
 
 /** Bounds on a multipart body, each enforced while the bytes arrive, so a refusal stops the work. */
@@ -24,8 +24,8 @@ const limitsOf = (limits: Partial<MultipartLimits>): MultipartLimits => ({
   maxNameLength: limits.maxNameLength ?? DEFAULT_MULTIPART_LIMITS.maxNameLength,
 })
 
-const bad = (message: string) => new ActionError('BAD_REQUEST', `The multipart body is malformed: ${message}`)
-const tooLarge = (limit: number) => new ActionError('PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${limit} bytes.`)
+const bad = (message: string) => new OperationError('BAD_REQUEST', `The multipart body is malformed: ${message}`)
+const tooLarge = (limit: number) => new OperationError('PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${limit} bytes.`)
 
 const CRLF = Buffer.from('\r\n')
 const HEADER_END = Buffer.from('\r\n\r\n')
@@ -36,7 +36,7 @@ function decode(bytes: Uint8Array, what: string): string {
   try {
     return utf8.decode(bytes)
   } catch {
-    throw new ActionError('BAD_REQUEST', `The multipart body holds ${what} that is not valid UTF-8.`)
+    throw new OperationError('BAD_REQUEST', `The multipart body holds ${what} that is not valid UTF-8.`)
   }
 }
 
@@ -111,12 +111,12 @@ function headOf(block: Buffer, limits: MultipartLimits): PartHead {
   if (name === undefined) throw bad('a part has no name.')
   const filename = parameters.get('filename')
   for (const [what, text] of [['field name', name], ['file name', filename ?? '']] as const) {
-    if (text.length > limits.maxNameLength) throw new ActionError('BAD_REQUEST', `A ${what} is ${text.length} characters long; the limit is ${limits.maxNameLength}.`)
+    if (text.length > limits.maxNameLength) throw new OperationError('BAD_REQUEST', `A ${what} is ${text.length} characters long; the limit is ${limits.maxNameLength}.`)
   }
   if (filename === undefined) {
     const charset = /;\s*charset="?([^";\s]*)/i.exec(type)?.[1]?.toLowerCase()
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-      throw new ActionError('UNSUPPORTED_MEDIA_TYPE', `The field ${JSON.stringify(name.slice(0, 40))} is in charset "${charset.slice(0, 40)}"; send UTF-8.`)
+      throw new OperationError('UNSUPPORTED_MEDIA_TYPE', `The field ${JSON.stringify(name.slice(0, 40))} is in charset "${charset.slice(0, 40)}"; send UTF-8.`)
     }
   }
   return { name, filename, type }
@@ -223,7 +223,7 @@ export class MultipartParser {
   }
 
   #startPart(): void {
-    if (++this.#parts > this.#limits.maxParts) throw new ActionError('BAD_REQUEST', `The form has more than ${this.#limits.maxParts} fields.`)
+    if (++this.#parts > this.#limits.maxParts) throw new OperationError('BAD_REQUEST', `The form has more than ${this.#limits.maxParts} fields.`)
     this.#state = State.Headers
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
+  base,
   openapi,
   formAction,
   idempotency,
@@ -8,24 +9,22 @@ import {
   IDEMPOTENCY_TABLE_SQL,
   idle,
   memoryIdempotencyStore,
-  operation,
   postgresIdempotencyStore,
   route,
   type IdempotencyStore,
   type Operation,
 } from '../index'
 import { withActionContext } from '../testing'
-import { apiKeys } from './api-keys'
+import { apiKeys, authenticate } from './authenticate'
 import { trustProxy } from '../core/client-address'
 import { testDatabases } from './databases.fixture'
 
 /** An operation that counts its runs and takes a while, so concurrent calls overlap. */
 function counted(store: IdempotencyStore, delayMs = 20) {
   const runs: string[] = []
-  const op = operation({
+  const op = base.use(idempotency({ store, formWait: 2_000 })).operation({
     name: 'addItem',
     input: z.object({ name: z.string().min(1) }),
-    use: [idempotency({ store, formWait: 2_000 })],
     handler: async ({ name }) => {
       runs.push(name)
       await new Promise((resolve) => setTimeout(resolve, delayMs))
@@ -87,11 +86,10 @@ describe('idempotency() keys belong to their caller', () => {
   it('never replays one API key holder\'s answer to another who sends the same key and input', async () => {
     const store = memoryIdempotencyStore()
     const runs: string[] = []
-    const op = operation({
+    const op = base.use(authenticate(apiKeys({ keys: [KEY_A, KEY_B] }))).use(idempotency({ store })).operation({
       name: 'addItem',
       input: z.object({ name: z.string() }),
-      use: [apiKeys({ keys: [KEY_A, KEY_B] }), idempotency({ store })],
-      handler: ({ name }, ctx) => (runs.push(ctx.principal!), { name, secret: `for ${ctx.principal}` }),
+      handler: ({ name }, ctx) => (runs.push(ctx.locals.principal.id), { name, secret: `for ${ctx.locals.principal.id}` }),
     })
     const a = await read(await post(op, { name: 'x' }, 'shared', { 'x-api-key': KEY_A }))
     const b = await read(await post(op, { name: 'x' }, 'shared', { 'x-api-key': KEY_B }))
@@ -215,10 +213,9 @@ describe.each(databases)('postgresIdempotencyStore() on $name', ({ skip, open })
 
   it.skipIf(skip)('replays the first answer byte for byte (a jsonb object would re-order its keys)', async () => {
     const store = postgresIdempotencyStore(await open())
-    const op = operation({
+    const op = base.use(idempotency({ store })).operation({
       name: 'ordered',
       input: z.object({}),
-      use: [idempotency({ store })],
       handler: () => ({ zeta: 1, a: 'é', longest_key_of_all: { y: [1, 2.5e-7], x: null }, bb: true }),
     })
     const send = () => route(op)(new Request('http://api.test/x', { method: 'POST', headers: { 'idempotency-key': 'bytes' } }), { params: Promise.resolve({}) })

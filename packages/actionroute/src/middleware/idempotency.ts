@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { addressGroup } from '../core/client-address'
 import type { Context } from '../core/context'
-import { ActionError } from '../core/errors'
-import { middleware, type Middleware, type Outcome } from '../core/middleware'
+import { defineErrors } from '../core/errors'
+import { middleware, type Outcome } from '../core/middleware'
 import { queryableOf, type QueryableSource } from './rate-limit'
 
 /** An answer kept for replay: a success's data, as JSON. */
@@ -34,7 +34,7 @@ export interface IdempotencyOptions {
   lease?: number
   /**
    * Whose keys these are: keys are scoped per operation and this, so one caller can never be handed another's
-   * answer. Default `callerOf(ctx)`: the principal a middleware authenticated (`ctx.principal`, e.g. the API
+   * answer. Default `callerOf(ctx)`: the principal `authenticate()` added (`ctx.locals.principal.id`, e.g. the API
    * key), else the client's address (an IPv6 one by its /64), else one scope for all anonymous callers.
    */
   scope?: (ctx: Context) => string
@@ -44,19 +44,10 @@ export interface IdempotencyOptions {
 
 export { IDEMPOTENCY_FIELD } from '../action/envelope'
 
-/** A key as the IETF draft writes it (a quoted sf-string) or bare: 1–255 visible ASCII characters. */
-export function parseIdempotencyKey(header: string): string {
-  const text = header.trim()
-  const key = text.length >= 2 && text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1) : text
-  if (!/^[\x21-\x7e]{1,255}$/.test(key) || key.includes('"')) {
-    throw new ActionError('BAD_REQUEST', 'The Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324".')
-  }
-  return key
-}
-
 /** Who is calling, for scoping what they leave behind: the authenticated principal, else the client's network. */
 export function callerOf(ctx: Context): string {
-  if (ctx.principal) return `principal:${ctx.principal}`
+  const principal = (ctx.locals as { principal?: { id?: unknown } }).principal
+  if (typeof principal?.id === 'string') return `principal:${principal.id}`
   return ctx.ip ? `ip:${addressGroup(ctx.ip)}` : 'anonymous'
 }
 
@@ -96,10 +87,16 @@ function replayed(outcome: StoredOutcome, ctx: Context): Outcome<unknown> {
   return outcome
 }
 
-const reused = () => new ActionError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different request.', { status: 422 })
-const full = () =>
-  new ActionError('IDEMPOTENCY_STORE_FULL', 'Too many requests with an Idempotency-Key are being kept: retry later.', { status: 503, headers: { 'retry-after': '60' } })
-const inUse = () => new ActionError('IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed: retry later.', { status: 409 })
+const errors = defineErrors({
+  IDEMPOTENCY_KEY_IN_USE: { status: 409, message: 'A request with this Idempotency-Key is still being processed: retry later.' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, message: 'This Idempotency-Key was already used for a different request.' },
+})
+const storeErrors = defineErrors({
+  IDEMPOTENCY_STORE_FULL: { status: 503, message: 'Too many requests with an Idempotency-Key are being kept: retry later.' },
+})
+const reused = () => errors.IDEMPOTENCY_KEY_REUSED()
+const full = () => storeErrors.IDEMPOTENCY_STORE_FULL({ headers: { 'retry-after': '60' } })
+const inUse = () => errors.IDEMPOTENCY_KEY_IN_USE()
 
 /**
  * Makes retries safe, per the IETF Idempotency-Key draft: the first call with a key runs and its answer
@@ -109,9 +106,9 @@ const inUse = () => new ActionError('IDEMPOTENCY_KEY_IN_USE', 'A request with th
  * Only successes are kept: after an error (a validation error, a 5xx) the key is free again, so a retry, or
  * the same form corrected, runs. Replayed data is the JSON form of the first answer.
  */
-export function idempotency({ store = memoryIdempotencyStore(), ttl = 86_400, lease = 60, scope = callerOf, formWait = 10_000 }: IdempotencyOptions = {}): Middleware {
+export function idempotency({ store = memoryIdempotencyStore(), ttl = 86_400, lease = 60, scope = callerOf, formWait = 10_000 }: IdempotencyOptions = {}) {
   return middleware(
-    async (ctx, next) => {
+    async function idempotent(ctx, next) {
       if (!ctx.idempotencyKey) return next()
       const key = `${ctx.operation}:${scope(ctx)}:${ctx.idempotencyKey}`
       const fingerprint = await fingerprintOf(await ctx.rawInput())
@@ -149,11 +146,10 @@ export function idempotency({ store = memoryIdempotencyStore(), ttl = 86_400, le
           schema: { type: 'string', minLength: 1, maxLength: 257 },
         },
       ],
-      errors: [
-        { code: 'IDEMPOTENCY_KEY_IN_USE', status: 409, description: 'a request with the same `Idempotency-Key` is still being processed' },
-        { code: 'IDEMPOTENCY_KEY_REUSED', status: 422, description: 'the `Idempotency-Key` was already used for a different request' },
-        ...(isBounded(store) ? [{ code: 'IDEMPOTENCY_STORE_FULL', status: 503, description: 'the server keeps as many keys as it may; `Retry-After` says when to try again' }] : []),
-      ],
+      name: 'idempotency',
+      // The memory store refuses a new key when it is full (maxKeys); typed for any store, documented for that one.
+      errors: (isBounded(store) ? { ...errors, ...storeErrors } : errors) as typeof errors & typeof storeErrors,
+      policy: { kind: 'idempotency', summary: `Idempotency-Key replays a success for ${ttl} s, scoped per operation and ${scope === callerOf ? 'caller' : 'scope'}` },
     },
   )
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { action, formAction, idle, memoryStore, operation, postgresStore, rateLimit, RATE_LIMIT_TABLE_SQL, route, type RateLimitStore } from '../index'
+import { base, action, formAction, idle, memoryStore, postgresStore, rateLimit, RATE_LIMIT_TABLE_SQL, route, type RateLimitStore } from '../index'
 import { withActionContext } from '../testing'
 import { trustProxy } from '../core/client-address'
 import { testDatabases } from './databases.fixture'
@@ -8,10 +8,9 @@ import { testDatabases } from './databases.fixture'
 const byHeader = (ctx: { headers: Headers }) => ctx.headers.get('x-client') ?? undefined
 
 function limited(store: RateLimitStore, limit = 2) {
-  return operation({
+  return base.use(rateLimit({ limit, window: 60, key: byHeader, store, name: 'writes' })).operation({
     name: 'ping',
     input: z.object({ n: z.number().optional() }),
-    use: [rateLimit({ limit, window: 60, key: byHeader, store, name: 'writes' })],
     handler: () => ({ message: 'pong' }),
   })
 }
@@ -94,7 +93,7 @@ describe('rateLimit() by client address', () => {
   it('counts an IPv6 client by its /64, and reads an address written with its port', async () => {
     trustProxy({ hops: 1 })
     try {
-      const op = operation({ name: 'ping', input: z.object({}), use: [rateLimit({ limit: 1, window: 60 })], handler: () => ({}) })
+      const op = base.use(rateLimit({ limit: 1, window: 60 })).operation({ name: 'ping', input: z.object({}), handler: () => ({}) })
       const from = async (xff: string) => (await route(op)(new Request('http://test/ping', { method: 'POST', headers: { 'x-forwarded-for': xff } }), noParams)).status
       expect(await from('2001:db8:1:2::1')).toBe(200)
       expect(await from('2001:db8:1:2:ffff:ffff:ffff:fffe')).toBe(429)

@@ -1,6 +1,6 @@
 import type { Context } from '../core/context'
-import { ActionError } from '../core/errors'
-import { middleware, type Middleware } from '../core/middleware'
+import { defineErrors } from '../core/errors'
+import { middleware } from '../core/middleware'
 import { addressGroup } from '../core/client-address'
 
 /** Counts calls per key in fixed windows. Implement it for another backend (Redis, DynamoDB…). */
@@ -38,13 +38,14 @@ const byAddress = (ctx: Context) => (ctx.ip === undefined ? undefined : addressG
  * The default key is the client's address (`ctx.ip`, an IPv6 one by its /64). It stays undefined until
  * `trustProxy()` is set: until then every call shares one budget, and a warning says so once.
  */
-export function rateLimit({ limit, window, key = byAddress, store = memoryStore(), name = 'default' }: RateLimitOptions): Middleware {
+export function rateLimit({ limit, window, key = byAddress, store = memoryStore(), name = 'default' }: RateLimitOptions) {
   if (!(Number.isInteger(limit) && limit > 0)) throw new TypeError(`rateLimit: limit must be a whole number above 0 (got ${limit}).`)
   if (!(Number.isInteger(window) && window > 0)) throw new TypeError(`rateLimit: window must be a whole number of seconds above 0 (got ${window}).`)
   if (!/^[a-z*][a-z0-9_\-.*]*$/i.test(name)) throw new TypeError(`rateLimit: name must be a token (letters, digits, _-.*), got "${name}".`)
   const policy = `"${name}";q=${limit};w=${window}`
   let warned = false
-  return middleware(async (ctx, next) => {
+  const errors = defineErrors({ RATE_LIMITED: { status: 429, message: `over ${limit} calls in ${window} s; \`Retry-After\` says when to try again` } })
+  return middleware(async function rateLimited(ctx, next) {
     let who = key(ctx)
     if (who === undefined) {
       if (!warned) console.warn(`[actionroute] rateLimit "${name}": a call's client is unknown (is trustProxy() set?); such calls share one budget of ${limit} per ${window} s.`)
@@ -57,11 +58,11 @@ export function rateLimit({ limit, window, key = byAddress, store = memoryStore(
     const headers = { 'ratelimit-policy': policy, ratelimit: `"${name}";r=${remaining};t=${reset}` }
     if (count > limit) {
       const wait = reset === 1 ? '1 second' : `${reset} seconds`
-      throw new ActionError('RATE_LIMITED', `Too many requests: try again in ${wait}.`, { headers: { ...headers, 'retry-after': String(reset) } })
+      throw errors.RATE_LIMITED({ message: `Too many requests: try again in ${wait}.`, headers: { ...headers, 'retry-after': String(reset) } })
     }
     for (const [header, value] of Object.entries(headers)) ctx.responseHeaders.set(header, value)
     return next()
-  }, { errors: [{ code: 'RATE_LIMITED', status: 429, description: `over ${limit} calls in ${window} s; \`Retry-After\` says when to try again` }] })
+  }, { name: `rateLimit ${name}`, errors, policy: { kind: 'rate limit', summary: `${limit} per ${window} s per ${key === byAddress ? 'client address' : 'key'}, "${name}"` } })
 }
 
 export interface MemoryStoreOptions {

@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
-import { action, defineErrors, formAction, operation, type BuiltInErrorCode } from '../index'
+import { action, defineErrors, formAction, operation, type DoorErrorCode } from '../index'
 import { idle, resultState, type ActionErrorValue, type ErrorState } from '../client'
 import { useAction, useFormAction, useOptimisticAction, type CallErrorCode, type UseActionFor } from '../react'
 
@@ -15,7 +15,7 @@ const rename = operation({
 })
 const renameDirect = action(rename)
 const renameForm = formAction(rename)
-type Codes = BuiltInErrorCode | 'NOT_FOUND'
+type Codes = DoorErrorCode | 'NOT_FOUND'
 
 describe('useAction()', () => {
   it('types input, data and error codes from the action', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { IDEMPOTENCY_FIELD, idempotency, memoryIdempotencyStore, operation, route } from '../index'
+import { base, IDEMPOTENCY_FIELD, idempotency, memoryIdempotencyStore, route } from '../index'
 import { fallbackRequest } from './use-form-action'
 
 const form = (entries: [string, string][]) => {
@@ -25,10 +25,9 @@ describe('the deploy-skew fallback request', () => {
 
   it('so a retry through the route after a deploy replays the first answer instead of running again', async () => {
     const runs: string[] = []
-    const addUser = operation({
+    const addUser = base.use(idempotency({ store: memoryIdempotencyStore() })).operation({
       name: 'addUser',
       input: z.object({ name: z.string() }),
-      use: [idempotency({ store: memoryIdempotencyStore() })],
       handler: ({ name }) => (runs.push(name), { message: `User ${name} added` }),
     })
     const send = async () => {
