@@ -1,5 +1,5 @@
-// Everything exported here runs on the server: importing it into a client component fails the build, clearly.
-import 'server-only'
+// Everything exported here runs on the server. A client component that imports it fails the build, clearly:
+// in a browser bundle the package resolves to src/browser.ts, which imports `server-only`.
 export { ActionError, builtInCodes, defineErrors, errorStatus, isActionError, isOperationError, OperationError } from './core/errors'
 export type { ActionErrorOptions, BuiltInErrorCode, DoorErrorCode, ErrorCodeOf, ErrorFactories, ErrorFactory, FieldIssue, NoErrors, OperationErrorOptions } from './core/errors'
 export { toProblem, problemResponse, PROBLEM_CONTENT_TYPE } from './http/problem'
@@ -44,5 +44,7 @@ export type { JsonLimits } from './input/json'
 export type { Body, BodyOptions } from './http/body'
 export type { Context, CookieReader, RequestContext, Door } from './core/context'
 export { openapi } from './http/openapi'
+export { formatInventory, inventory } from './inventory'
+export type { ExposedDoor, InventoryOptions } from './inventory'
 export type { OpenApiDocument, OpenApiOptions } from './http/openapi'
 export { formInput } from './input/coerce'

@@ -4,6 +4,7 @@ import { contextOverride } from './action/context'
 import { clientIp } from './core/client-address'
 import { cookiesOf, type RequestContext } from './core/context'
 import type { HttpMethod, Operation } from './core/operation'
+import type { ExposedDoor } from './inventory'
 import { formInput } from './input/coerce'
 import { readsQuery, route } from './http/route'
 
@@ -125,4 +126,29 @@ export async function expectParity(op: Operation, input: unknown, options: Parit
   throw new Error(
     `${op.name}: the doors disagree for input ${show(input)}\nroute:  ${show(parity.route)}\naction: ${show(parity.action)}`,
   )
+}
+
+/**
+ * Fails, naming them, when any door in `doors` (from `inventory()`) belongs to an operation with no auth
+ * decision: every exposed operation should be `base.public()` or behind `authenticate()`.
+ */
+export function expectAuthDecided(doors: readonly ExposedDoor[]): void {
+  const undecided = doors.filter((door) => door.access === 'undecided')
+  if (undecided.length === 0) return
+  throw new Error(
+    `These doors serve operations with no auth decision (define them on base.public() or behind authenticate()):\n${undecided.map((door) => `  ${door.operation}: ${door.door} ${door.at}`).join('\n')}`,
+  )
+}
+
+/**
+ * Asserts that `op` needs a principal on both doors: called with `options.headers` (none by default) it is
+ * refused through the route and through the Server Action alike, with the same 401 `UNAUTHORIZED`.
+ */
+export async function expectRefusedWithoutPrincipal(op: Operation, input: unknown, options: ParityOptions = {}): Promise<void> {
+  if (op.access !== 'authenticated') throw new Error(`${op.name} does not authenticate its callers: its access is ${op.access}.`)
+  const parity = await compareDoors(op, input, options)
+  const refused = (observed: Observed) => !observed.ok && observed.code === 'UNAUTHORIZED' && observed.status === 401
+  if (parity.same && refused(parity.route) && refused(parity.action)) return
+  const show = (value: unknown) => JSON.stringify(value)
+  throw new Error(`${op.name}: expected 401 UNAUTHORIZED on both doors\nroute:  ${show(parity.route)}\naction: ${show(parity.action)}`)
 }

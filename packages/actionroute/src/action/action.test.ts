@@ -1,4 +1,4 @@
-import { redirect } from 'next/navigation'
+import { redirect } from '#next/navigation'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { OperationError, action, defineErrors, formAction, idle, operation, route, trustProxy } from '../index'

@@ -3,7 +3,7 @@ import { actionContext, actionHeaders } from './context'
 import { OperationError } from '../core/errors'
 import { formInput } from '../input/coerce'
 import type { FormLimits } from '../input/form-data'
-import { forbidden, unauthorized, unstable_rethrow } from 'next/navigation'
+import { forbidden, unauthorized, unstable_rethrow } from '#next/navigation'
 import { execute, type ErrorCodesOf, type FieldsOf, type InputOf, type Operation, type OutputOf } from '../core/operation'
 import { unexpected } from '../core/report'
 import { parseIdempotencyKey } from '../core/idempotency-key'
@@ -23,6 +23,17 @@ export type FormActionOf<Op> = (previous: FormStateOf<Op>, formData: FormData) =
 export type ActionOf<Op> = (input: InputOf<Op>) => Promise<ActionResult<OutputOf<Op>, ErrorCodesOf<Op>>>
 
 type AnyOperation = Operation<StandardSchemaV1, unknown>
+
+/** What a Server Action made by `formAction()` or `action()` serves, for `inventory()`: kept on the function itself. */
+export const SERVES = Symbol.for('actionroute.serves')
+export interface Serves {
+  operation: AnyOperation
+  kind: 'form' | 'direct'
+}
+
+function served<Fn extends object>(fn: Fn, operation: AnyOperation, kind: Serves['kind']): Fn {
+  return Object.defineProperty(fn, SERVES, { value: { operation, kind } satisfies Serves })
+}
 
 export interface FormActionOptions<Data> {
   /** The success message; by default `data.message` when the operation returns one. */
@@ -108,7 +119,7 @@ export function formAction<Op extends AnyOperation>(op: Op, options: FormActionO
     return answer(errorState(outcome.error, form, isSecret))
   }
   // The runtime shapes are the ones FormStateOf<Op> describes; the codes and field names come from `op`.
-  return submit as FormActionOf<Op>
+  return served(submit, op, 'form') as FormActionOf<Op>
 }
 
 /**
@@ -147,5 +158,5 @@ export function action<Op extends AnyOperation>(op: Op): ActionOf<Op> {
     const { code, status, message, issues, errorId } = outcome.error
     return { ok: false, error: { code, status, message, issues, ...(errorId ? { errorId } : {}) } }
   }
-  return call as ActionOf<Op>
+  return served(call, op, 'direct') as ActionOf<Op>
 }

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { headers } from 'next/headers'
+import { headers } from '#next/headers'
 import { clientIp } from '../core/client-address'
 import { cookiesOf, type RequestContext } from '../core/context'
 

@@ -1,5 +1,5 @@
-import { cookies } from 'next/headers'
-import { redirect, RedirectType } from 'next/navigation'
+import { cookies } from '#next/headers'
+import { redirect, RedirectType } from '#next/navigation'
 import { idle, type FormState } from './envelope'
 
 // Post/redirect/get for forms sent without JavaScript (formAction's `withoutJavaScript: 'redirect'`).

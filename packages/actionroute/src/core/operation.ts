@@ -1,4 +1,4 @@
-import { unstable_rethrow } from 'next/navigation'
+import { unstable_rethrow } from '#next/navigation'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { callContext, type Context, type RequestContext } from './context'
 import { isDoorCode, OperationError, type ErrorCodeOf, type ErrorFactories, type NoErrors } from './errors'

@@ -1,5 +1,5 @@
-import { revalidatePath, revalidateTag, updateTag } from 'next/cache'
-import { unstable_rethrow } from 'next/navigation'
+import { revalidatePath, revalidateTag, updateTag } from '#next/cache'
+import { unstable_rethrow } from '#next/navigation'
 import type { Context } from './context'
 import { unexpected } from './report'
 

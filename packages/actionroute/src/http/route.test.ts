@@ -1,4 +1,4 @@
-import { redirect } from 'next/navigation'
+import { redirect } from '#next/navigation'
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { base, defineErrors, OperationError, middleware, operation, route, routes } from '../index'

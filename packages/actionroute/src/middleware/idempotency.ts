@@ -149,7 +149,7 @@ export function idempotency({ store = memoryIdempotencyStore(), ttl = 86_400, le
       name: 'idempotency',
       // The memory store refuses a new key when it is full (maxKeys); typed for any store, documented for that one.
       errors: (isBounded(store) ? { ...errors, ...storeErrors } : errors) as typeof errors & typeof storeErrors,
-      policy: { kind: 'idempotency', summary: `Idempotency-Key replays a success for ${ttl} s, scoped per operation and ${scope === callerOf ? 'caller' : 'scope'}` },
+      policy: { kind: 'idempotency', summary: `replays for ${ttl % 3600 === 0 ? `${ttl / 3600} h` : `${ttl} s`}, per ${scope === callerOf ? 'caller' : 'scope'}` },
     },
   )
 }

@@ -62,7 +62,7 @@ export function rateLimit({ limit, window, key = byAddress, store = memoryStore(
     }
     for (const [header, value] of Object.entries(headers)) ctx.responseHeaders.set(header, value)
     return next()
-  }, { name: `rateLimit ${name}`, errors, policy: { kind: 'rate limit', summary: `${limit} per ${window} s per ${key === byAddress ? 'client address' : 'key'}, "${name}"` } })
+  }, { name: `rateLimit ${name}`, errors, policy: { kind: 'rate limit', summary: `${limit}/${window} s per ${key === byAddress ? 'client' : 'key'} ("${name}")` } })
 }
 
 export interface MemoryStoreOptions {

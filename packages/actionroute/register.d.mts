@@ -1,2 +1,0 @@
-// Side effects only: `node --import actionroute/register`.
-export {}
