@@ -304,6 +304,20 @@ describe('the packed tarball', () => {
     expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE']))
     expect(files.filter((file) => /\.test(-d)?\.ts$/.test(file))).toEqual([])
   })
+
+  it('imports in plain Node (a script, a test runner), and refuses a browser bundle with server-only', async () => {
+    const load = (conditions: string[]) =>
+      run(process.execPath, [...conditions, '--input-type=module', '-e', "const m = await import('actionroute'); console.log(typeof m.operation, typeof m.inventory)"], {
+        cwd: appDir,
+        env: appEnv(),
+        timeoutMs: MINUTE,
+      })
+    const plain = await load([])
+    expect([plain.code, plain.stdout.trim()], plain.output).toEqual([0, 'function function'])
+    const browser = await load(['--conditions=browser'])
+    expect(browser.code).not.toBe(0)
+    expect(browser.output).toContain('This module cannot be imported from a Client Component module')
+  })
 })
 
 // ---- HTTP: one route per schema library -------------------------------------------------------
@@ -315,6 +329,16 @@ const cases = [
   {
     library: 'zod',
     path: '/api/subscribe',
+    valid: { name: 'Ada', email: 'ada@example.com' },
+    status: 201,
+    body: { message: 'Subscribed Ada <ada@example.com>', email: 'ada@example.com' },
+    invalid: { name: 'A', email: 'not-an-email' },
+    paths: ['email', 'name'],
+  },
+  {
+    // The same operation through the Pages Router: pages/api/subscribe-pages.ts, pagesApi(routes({ POST })).
+    library: 'zod, on the Pages Router',
+    path: '/api/subscribe-pages',
     valid: { name: 'Ada', email: 'ada@example.com' },
     status: 201,
     body: { message: 'Subscribed Ada <ada@example.com>', email: 'ada@example.com' },

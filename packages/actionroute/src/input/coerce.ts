@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { parseFormData, type FormLimits } from './form-data'
-import { NATIVE_DATE, resolveRef, toJsonSchema, type JsonSchema } from './json-schema'
+import { NATIVE_DATE, resolveRef, toJsonSchema, type JsonSchema } from '../core/json-schema'
 
 const TRUE = new Set(['true', 'on', '1', 'yes'])
 const FALSE = new Set(['false', 'off', '0', 'no'])

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { defineErrors, OperationError, operation } from './index'
-import { compareDoors, expectParity } from './testing'
+import { defineErrors, OperationError, operation } from '../index'
+import { compareDoors, expectParity } from '../testing'
 
 const double = operation({ name: 'double', input: z.object({ n: z.number() }), handler: ({ n }) => ({ n: n * 2 }) })
 const lookup = operation({

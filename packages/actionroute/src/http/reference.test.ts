@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { openapi, operation } from './index'
+import { openapi, operation } from '../index'
 import { apiReference } from './reference'
 
 const ping = operation({ name: 'ping', input: z.object({}), handler: () => ({ pong: true }) })
