@@ -23,7 +23,7 @@ const SLOW_E2E = ['accessibility', 'api-docs', 'compare', 'deploy-skew', 'keyboa
 const TIMED_E2E = ['persistence', 'shutdown'].map((name) => `e2e/${name}.test.ts`)
 const WAITS_OUT_RATE_LIMIT = 'e2e/seed-rate-limit.test.ts'
 /** The web suite's files that cost most and depend least on the database: on PGlite in `npm test`, on PostgreSQL in the slow run. */
-const FUZZING = ['server/fuzz/openapi.fuzz.test.ts', 'server/users/parity.test.ts']
+const FUZZING = ['test/fuzz/openapi.fuzz.test.ts', 'server/users/parity.test.ts']
 /** PGlite's own concerns (its data-directory lock, its migrations): nothing to learn from them on PostgreSQL. */
 const PGLITE_ONLY = ['server/db/lock.test.ts', 'server/db/migrations.test.ts']
 
@@ -52,7 +52,7 @@ const alias = [
  */
 const inOrder = (group: 1 | 2 | 3 | 4) => (slowRun ? { sequence: { groupOrder: group } } : {})
 
-const WEB_TESTS = ['server/**/*.test.ts', 'app/**/*.test.ts', 'components/**/*.test.ts']
+const WEB_TESTS = ['server/**/*.test.ts', 'app/**/*.test.ts', 'components/**/*.test.ts', 'test/**/*.test.ts']
 const webProject = (name: string, env: Record<string, string>, files: { include?: string[]; exclude?: string[] } = {}): TestProjectInlineConfiguration => ({
   resolve: { alias: [...alias, { find: '@', replacement: web }] },
   test: {

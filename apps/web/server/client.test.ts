@@ -2,7 +2,7 @@ import { createClient } from 'actionroute/client'
 import { router, type HttpMethod } from 'actionroute'
 import { describe, expect, it } from 'vitest'
 import { users } from '@/server/db/schema'
-import { setupTestDatabase } from '@/server/testing/database'
+import { setupTestDatabase } from '@/test/support/database'
 import { api } from './api'
 
 // The typed client against the app's own operations and database (PGlite and PostgreSQL projects):

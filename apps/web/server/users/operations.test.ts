@@ -3,7 +3,7 @@ import { withActionContext } from 'actionroute/testing'
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { idempotencyKeys, users } from '@/server/db/schema'
-import { setupTestDatabase } from '@/server/testing/database'
+import { setupTestDatabase } from '@/test/support/database'
 import { addUser, deleteUser, renameUser } from './operations'
 
 // The Server Action door, driven in-process: same operations as the API routes, FormData in, envelope out.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { users } from '@/server/db/schema'
-import { call, type RequestSpec } from '@/server/testing/http'
-import { setupTestDatabase } from '@/server/testing/database'
+import { call, type RequestSpec } from '@/test/support/http'
+import { setupTestDatabase } from '@/test/support/database'
 import * as route from './route'
 
 const database = setupTestDatabase()

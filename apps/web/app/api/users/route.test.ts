@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { users } from '@/server/db/schema'
-import { call } from '@/server/testing/http'
-import { setupTestDatabase } from '@/server/testing/database'
+import { call } from '@/test/support/http'
+import { setupTestDatabase } from '@/test/support/database'
 import { encodeCursor } from '@/server/users/cursor'
 import * as route from './route'
 

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { users } from '@/server/db/schema'
-import { call } from '@/server/testing/http'
-import { setupTestDatabase } from '@/server/testing/database'
+import { call } from '@/test/support/http'
+import { setupTestDatabase } from '@/test/support/database'
 import * as collection from '../route'
 import * as route from './route'
 
