@@ -379,10 +379,10 @@ describe.each(cases)('routes({ POST }) with $library at $path', (c) => {
     const response = await post(c.path, c.invalid)
     expect(response.status).toBe(422)
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/)
-    const problem = (await response.json()) as { status: number; code: string; errors: { path: string; message: string }[] }
+    const problem = (await response.json()) as { status: number; code: string; issues: { path: string; message: string }[] }
     expect(problem).toMatchObject({ status: 422, code: 'VALIDATION_FAILED' })
-    expect([...new Set(problem.errors.map((error) => error.path))].sort()).toEqual(c.paths)
-    for (const error of problem.errors) expect(error.message).toEqual(expect.any(String))
+    expect([...new Set(problem.issues.map((issue) => issue.path))].sort()).toEqual(c.paths)
+    for (const issue of problem.issues) expect(issue.message).toEqual(expect.any(String))
   })
 
   it('answers OPTIONS with 204 and Allow, and GET with 405', async () => {

@@ -9,7 +9,7 @@ import { addUserPayload, postAddUser, type RouteAnswer } from './add-user-calls'
 
 interface ProblemBody {
   detail?: string
-  errors?: { path: string; message: string }[]
+  issues?: { path: string; message: string }[]
 }
 
 /** Adds a user by calling the API route with fetch, and shows exactly what came back. */
@@ -42,7 +42,7 @@ export function ApiPanel() {
 
   const ok = result !== null && result.status >= 200 && result.status < 300
   const body = (result?.body ?? {}) as ProblemBody & { message?: string }
-  const fieldErrors = (path: string) => (ok ? undefined : body.errors?.filter((e) => e.path === path).map((e) => e.message))
+  const fieldErrors = (path: string) => (ok ? undefined : body.issues?.filter((e) => e.path === path).map((e) => e.message))
 
   return (
     <section className="panel" aria-labelledby="api-panel-title">

@@ -105,8 +105,8 @@ describe('validation errors are shown next to the field and keep what was typed'
       expect(await form.name.inputValue(), 'Name keeps what was typed').toBe(input.name)
       if (httpStatus) {
         expect(await form.region.getByTestId('api-status').innerText(), 'HTTP status shown').toBe(String(httpStatus))
-        const body = JSON.parse(await form.region.getByLabel('Response body').innerText()) as { errors?: unknown }
-        expect(body.errors, 'problem+json errors').toEqual([{ path: field, message }])
+        const body = JSON.parse(await form.region.getByLabel('Response body').innerText()) as { issues?: unknown }
+        expect(body.issues, 'problem+json issues').toEqual([{ path: field, message }])
       } else {
         expect((await linesOf(form.status))[0], 'form-level message').toBe('Please correct the fields marked below.')
       }

@@ -43,14 +43,14 @@ describe('errors are problem+json with the right status', () => {
     request: () => Promise<Response>
     status: number
     code: string
-    errors?: { path: string; message: string | RegExp }[]
+    issues?: { path: string; message: string | RegExp }[]
   }[] = [
     {
       title: 'blank name → 422 with the field error',
       request: () => post('/api/addUser', JSON.stringify({ name: '   ' })),
       status: 422,
       code: 'VALIDATION_FAILED',
-      errors: [{ path: 'name', message: 'Name is required' }],
+      issues: [{ path: 'name', message: 'Name is required' }],
     },
     {
       title: 'email already used (other case) → 409 with the field error',
@@ -61,7 +61,7 @@ describe('errors are problem+json with the right status', () => {
       },
       status: 409,
       code: 'EMAIL_TAKEN',
-      errors: [{ path: 'email', message: /already used/ }],
+      issues: [{ path: 'email', message: /already used/ }],
     },
     {
       title: 'malformed JSON → 400',
@@ -81,15 +81,15 @@ describe('errors are problem+json with the right status', () => {
     return fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
   }
 
-  for (const { title, request, status, code, errors } of cases) {
+  for (const { title, request, status, code, issues } of cases) {
     it(title, async () => {
       const response = await request()
-      const problem = (await response.json()) as { status: number; code: string; errors?: { path: string; message: string }[] }
+      const problem = (await response.json()) as { status: number; code: string; issues?: { path: string; message: string }[] }
       expect(response.status).toBe(status)
       expect(response.headers.get('content-type')).toBe('application/problem+json')
       expect(problem).toMatchObject({ status, code })
-      if (errors) {
-        expect(problem.errors).toEqual(errors.map(({ path, message }) => ({ path, message: typeof message === 'string' ? message : expect.stringMatching(message) })))
+      if (issues) {
+        expect(problem.issues).toEqual(issues.map(({ path, message }) => ({ path, message: typeof message === 'string' ? message : expect.stringMatching(message) })))
       }
     })
   }

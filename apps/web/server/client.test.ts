@@ -35,9 +35,9 @@ describe('createClient<typeof api>() on the User Directory', () => {
   it('returns the API’s problems with their codes and field paths', async () => {
     await client.POST('/api/users', { body: { name: 'Ada', email: 'ada@example.com' } })
     const taken = await client.POST('/api/users', { body: { name: 'Ada Again', email: 'ADA@example.com' } })
-    expect(taken).toMatchObject({ ok: false, status: 409, error: { code: 'EMAIL_TAKEN', errors: [{ path: 'email' }] } })
+    expect(taken).toMatchObject({ ok: false, status: 409, error: { code: 'EMAIL_TAKEN', issues: [{ path: 'email' }] } })
     const blank = await client.POST('/api/addUser', { body: { name: '   ' } })
-    expect(blank).toMatchObject({ ok: false, status: 422, error: { code: 'VALIDATION_FAILED', errors: [{ path: 'name', message: 'Name is required' }] } })
+    expect(blank).toMatchObject({ ok: false, status: 422, error: { code: 'VALIDATION_FAILED', issues: [{ path: 'name', message: 'Name is required' }] } })
     const missing = await client.GET('/api/users/{id}', { params: { id: '00000000-0000-4000-8000-000000000000' } })
     expect(missing).toMatchObject({ ok: false, status: 404, error: { code: 'NOT_FOUND' } })
     expect(await database().db.select().from(users)).toHaveLength(1)

@@ -199,7 +199,7 @@ export function conformance(doc: Document) {
   /** The status against the verdict: accepted input is never refused, refused input never gets a 2xx. */
   function judge(verdict: Verdict, status: number, body: unknown): Problem[] {
     if (verdict.expect === 'accept' && REFUSALS.has(status)) {
-      const said = (body as { errors?: unknown; detail?: unknown } | null)?.errors ?? (body as { detail?: unknown } | null)?.detail
+      const said = (body as { issues?: unknown; detail?: unknown } | null)?.issues ?? (body as { detail?: unknown } | null)?.detail
       return [{ rule: 'refused a request the document accepts', message: `${status} ${show(said)} for a request that ${verdict.why}` }]
     }
     if (verdict.expect === 'reject' && (status < 400 || status > 499)) {

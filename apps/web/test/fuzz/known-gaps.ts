@@ -37,7 +37,7 @@ export const KNOWN_SPEC_GAPS: KnownGap[] = [
     rule: 'refused a request the document accepts',
     where: ['listUsers'],
     when: (request, { body, examples }) => {
-      const errors = (body as { errors?: { path: string }[] } | null)?.errors ?? []
+      const errors = (body as { issues?: { path: string }[] } | null)?.issues ?? []
       const cursor = new URLSearchParams(request.query).get('cursor') ?? ''
       return errors.length > 0 && errors.every((error) => error.path === 'cursor') && !examples.cursor?.includes(cursor)
     },

@@ -131,7 +131,7 @@ describe('formAction()', () => {
       new Request('http://test/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"password":"long enough","confirm":"x"}' }),
       { params: Promise.resolve({}) },
     )
-    expect(await response.json()).toMatchObject({ status: 422, detail: 'Passwords do not match', errors: [{ path: '', message: 'Passwords do not match' }] })
+    expect(await response.json()).toMatchObject({ status: 422, detail: 'Passwords do not match', issues: [{ path: '', message: 'Passwords do not match' }] })
   })
 
   it('runs onSuccess only on success', async () => {

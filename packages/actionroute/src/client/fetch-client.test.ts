@@ -37,7 +37,7 @@ describe('createClient()', () => {
     const missing = await client.GET('/v1/notes/{id}', { params: { id: '99' } })
     expect(missing).toMatchObject({ ok: false, status: 404, error: { code: 'NOT_FOUND', detail: 'No such note.' } })
     const invalid = await client.POST('/v1/notes', { body: { text: '' } })
-    expect(invalid).toMatchObject({ ok: false, status: 422, error: { code: 'VALIDATION_FAILED', errors: [{ path: 'text', message: 'Write something' }] } })
+    expect(invalid).toMatchObject({ ok: false, status: 422, error: { code: 'VALIDATION_FAILED', issues: [{ path: 'text', message: 'Write something' }] } })
   })
 
   it('answers a 204 with no data', async () => {

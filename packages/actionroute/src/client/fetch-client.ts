@@ -32,7 +32,7 @@ export interface ClientProblem<Code extends string = string> {
   status: number
   detail: string
   code: Code | ClientErrorCode
-  errors?: FieldIssue[]
+  issues?: FieldIssue[]
   errorId?: string
 }
 

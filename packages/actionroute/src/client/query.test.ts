@@ -90,7 +90,7 @@ describe('createQueryHelpers(client).mutationOptions()', () => {
     await expect(observer.mutate({ body: { text: '' } })).rejects.toBeInstanceOf(ClientProblemError)
     expect(observer.getCurrentResult()).toMatchObject({
       status: 'error',
-      error: { code: 'VALIDATION_FAILED', status: 422, problem: { errors: [{ path: 'text', message: 'Write something' }] } },
+      error: { code: 'VALIDATION_FAILED', status: 422, problem: { issues: [{ path: 'text', message: 'Write something' }] } },
     })
   })
 })

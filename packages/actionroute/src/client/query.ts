@@ -8,7 +8,7 @@ import type { Client, ClientErrorCode, ClientProblem, ClientRequest, ClientResul
 /** A problem the API answered (or the client reported), thrown so that TanStack Query sees an error. */
 export class ClientProblemError<Code extends string = string> extends Error {
   override readonly name = 'ClientProblemError'
-  /** The RFC 9457 problem, `errors[]` for fields included. */
+  /** The RFC 9457 problem, `issues[]` for fields included. */
   readonly problem: ClientProblem<Code>
   /** The problem's `code`: the operation's codes, or `NETWORK_ERROR` / `UNEXPECTED_RESPONSE`. */
   readonly code: Code | ClientErrorCode

@@ -36,7 +36,7 @@ const problemSchema: JsonSchema = {
     status: { type: 'integer' },
     detail: { type: 'string' },
     code: { type: 'string' },
-    errors: {
+    issues: {
       type: 'array',
       items: {
         type: 'object',
@@ -147,7 +147,7 @@ function errorResponses(op: Operation, method: HttpMethod, mayBeInvalid: boolean
     lines.push(builtIn('UNSUPPORTED_MEDIA_TYPE', `the body is not ${BODY_MEDIA_TYPES.join(', ')} (UTF-8)`))
   }
   if (method !== 'GET') lines.push(builtIn('CROSS_SITE_REQUEST', 'a form-type request sent by a browser from another origin'))
-  if (mayBeInvalid) lines.push(builtIn('VALIDATION_FAILED', 'the input is not valid; `errors` lists each field'))
+  if (mayBeInvalid) lines.push(builtIn('VALIDATION_FAILED', 'the input is not valid; `issues` lists each field'))
   for (const declared of Object.values(op.errors ?? {})) lines.push({ code: declared.code, status: declared.status, text: declared.message })
   lines.push(builtIn('INTERNAL', 'an unexpected error; quote `errorId` when reporting it'))
 

@@ -1,13 +1,13 @@
 import { builtInCodes, type FieldIssue, type OperationError } from '../core/errors'
 
-/** An RFC 9457 problem details body, extended with a stable `code` and field `errors`. */
+/** An RFC 9457 problem details body, extended with a stable `code` and the field `issues`. */
 export interface Problem {
   type: string
   title: string
   status: number
   detail: string
   code: string
-  errors?: FieldIssue[]
+  issues?: FieldIssue[]
   errorId?: string
 }
 
@@ -24,7 +24,7 @@ export function toProblem(error: OperationError): Problem {
     detail: error.message,
     code: error.code,
   }
-  if (error.issues.length > 0) problem.errors = error.issues
+  if (error.issues.length > 0) problem.issues = error.issues
   if (error.errorId) problem.errorId = error.errorId
   return problem
 }

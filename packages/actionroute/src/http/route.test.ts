@@ -62,7 +62,7 @@ describe('route()', () => {
       name: 'validation errors carry field paths',
       request: post('{"name":""}'),
       status: 422,
-      body: { code: 'VALIDATION_FAILED', status: 422, title: 'Unprocessable Content', errors: [{ path: 'name', message: 'Name is required' }] },
+      body: { code: 'VALIDATION_FAILED', status: 422, title: 'Unprocessable Content', issues: [{ path: 'name', message: 'Name is required' }] },
     },
     {
       // It said "see `errors`", a field only the route's problem has: a direct action has `issues`, a form `fieldErrors`.

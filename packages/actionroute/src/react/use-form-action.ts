@@ -32,7 +32,7 @@ const RESTORE_KEY = 'actionroute:restore'
 interface ProblemBody {
   code?: unknown
   detail?: unknown
-  errors?: unknown
+  issues?: unknown
 }
 
 type FallbackRoute = NonNullable<UseFormActionOptions['route']>
@@ -77,7 +77,7 @@ async function postToRoute(route: FallbackRoute, form: FormData, isSecret: (name
   }
   const problem = (parsed ?? {}) as ProblemBody
   if (typeof problem.code !== 'string') return fail('UNEXPECTED_RESPONSE', `The server answered ${response.status}.`)
-  return fail(problem.code, typeof problem.detail === 'string' ? problem.detail : `The server answered ${response.status}.`, Array.isArray(problem.errors) ? (problem.errors as FieldIssue[]) : [])
+  return fail(problem.code, typeof problem.detail === 'string' ? problem.detail : `The server answered ${response.status}.`, Array.isArray(problem.issues) ? (problem.issues as FieldIssue[]) : [])
 }
 
 /** No route to fall back to: keep what the user typed across a reload, which brings the new build's page. */

@@ -75,8 +75,8 @@ async function throughRoute(op: Operation, input: unknown, options: ParityOption
   const text = await response.text()
   const payload = text ? (JSON.parse(text) as Record<string, unknown>) : null
   if (response.ok) return { ok: true, data: payload }
-  const problem = payload as { code: string; errors?: { path: string }[] }
-  return observedError(problem.code, response.status, (problem.errors ?? []).map((issue) => issue.path))
+  const problem = payload as { code: string; issues?: { path: string }[] }
+  return observedError(problem.code, response.status, (problem.issues ?? []).map((issue) => issue.path))
 }
 
 /**

@@ -9,7 +9,7 @@ const rows = () => database().db.select().from(users)
 
 const problem = (status: number, code: string, paths: string[] = []) => ({
   status,
-  body: expect.objectContaining({ status, code, ...(paths.length ? { errors: paths.map((path) => expect.objectContaining({ path })) } : {}) }),
+  body: expect.objectContaining({ status, code, ...(paths.length ? { issues: paths.map((path) => expect.objectContaining({ path })) } : {}) }),
   rows: 0,
 })
 
@@ -102,7 +102,7 @@ describe('POST /api/addUser', () => {
     const answer = await call(route.POST, { method: 'POST', json: { name: 'Ada Two', email: 'ADA@example.com' } })
     expect(answer).toMatchObject({
       status: 409,
-      body: { code: 'EMAIL_TAKEN', errors: [{ path: 'email', message: 'This email is already used by another user' }] },
+      body: { code: 'EMAIL_TAKEN', issues: [{ path: 'email', message: 'This email is already used by another user' }] },
     })
     expect(await rows()).toHaveLength(1)
   })

@@ -100,7 +100,7 @@ describe('GET /api/users', () => {
   ])('answers 422 for $query', async ({ query, path }) => {
     const answer = await call(route.GET, { path: `/api/users?${query}` })
     expect(answer.status).toBe(422)
-    expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ path })] })
+    expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', issues: [expect.objectContaining({ path })] })
   })
 
   it('POST /api/users adds a user like /api/addUser', async () => {

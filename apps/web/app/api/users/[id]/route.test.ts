@@ -51,7 +51,7 @@ describe('/api/users/{id}', () => {
     const { id } = await addUser('Alice')
     const answer = await call(route.PATCH, { method: 'PATCH', params: { id }, json })
     expect(answer.status).toBe(422)
-    expect(answer.body).toMatchObject({ errors: [expect.objectContaining({ path })] })
+    expect(answer.body).toMatchObject({ issues: [expect.objectContaining({ path })] })
     expect((await row(id))?.name).toBe('Alice')
   })
 
@@ -59,7 +59,7 @@ describe('/api/users/{id}', () => {
     await addUser('Ada', 'ada@example.com')
     const { id } = await addUser('Bob', 'bob@example.com')
     const taken = await call(route.PATCH, { method: 'PATCH', params: { id }, json: { email: 'Ada@Example.com' } })
-    expect(taken).toMatchObject({ status: 409, body: { code: 'EMAIL_TAKEN', errors: [{ path: 'email' }] } })
+    expect(taken).toMatchObject({ status: 409, body: { code: 'EMAIL_TAKEN', issues: [{ path: 'email' }] } })
     expect((await row(id))?.email).toBe('bob@example.com')
     const cleared = await call(route.PATCH, { method: 'PATCH', params: { id }, json: { email: null } })
     expect(cleared.status).toBe(200)
