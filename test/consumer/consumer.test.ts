@@ -546,9 +546,9 @@ console.log(JSON.stringify(added))
     expect(JSON.parse(ran.stdout)).toMatchObject({ ok: true, status: 201, data: { message: 'Subscribed Node Script <node@example.com>' } })
   })
 
-  it("the README's write-openapi script loads the operations with tsx and actionroute/register", async () => {
+  it("the README's write-openapi script loads the operations with tsx alone (node --import tsx)", async () => {
     const readme = path.join(appDir, 'readme')
-    const ran = await runIn(readme, ['--import', 'actionroute/register', '--import', 'tsx', 'scripts/write-openapi.ts'])
+    const ran = await runIn(readme, ['--import', 'tsx', 'scripts/write-openapi.ts'])
     expect(ran.code, ran.output).toBe(0)
     expect(ran.stdout.trim()).toBe('openapi.json: 1 paths')
     expect(Object.keys((JSON.parse(readFileSync(path.join(readme, 'public/openapi.json'), 'utf8')) as { paths: object }).paths)).toEqual(['/api/todos'])

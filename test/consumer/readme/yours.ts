@@ -21,6 +21,10 @@ export async function userFromSession(token: string | undefined): Promise<User |
   return token ? { id: token, name: 'Ada' } : undefined
 }
 `,
+  'server/settings.ts': `
+/** Your settings, read from the environment and checked once, at start-up: API_KEYS, split at commas. */
+export const settings = { apiKeys: ['readme-api-key-0123456789'] }
+`,
   'server/monitoring.ts': `
 export function reportToMonitoring(error: unknown, tags: Record<string, string>): void {
   console.error(error, tags)
