@@ -19,7 +19,7 @@ export const openapiDocument = openapi({
   },
   // Relative to where the document is served: the same app answers both.
   servers: [{ url: '/', description: 'This User Directory' }],
-  // Open by default; with API_KEYS set, each write operation names the ApiKey scheme it asks for.
+  // Open by default; with API_KEYS set, each write operation names the schemes it accepts (ApiKey or Session).
   security: [],
   paths: api,
 })
