@@ -4,6 +4,7 @@ import {
   action,
   apiKeys,
   authenticate,
+  authorize,
   base,
   rateLimit,
   type Middleware,
@@ -96,6 +97,12 @@ describe('middleware and bases', () => {
     expectTypeOf(op.errors.RATE_LIMITED.code).toEqualTypeOf<'RATE_LIMITED'>()
     // @ts-expect-error: an API key is a way to authenticate, not a middleware
     base.use(apiKeys({ keys: ['0123456789abcdef'] }))
+    // @ts-expect-error: authorize() needs the principal authenticate() adds
+    base.use(authorize(() => true))
+    const admins = keyed.use(authorize((principal) => principal.via === 'apiKey'))
+    const remove = admins.operation({ name: 'v', input: z.object({}), handler: () => ({}) })
+    expectTypeOf<ErrorCodesOf<typeof remove>>().toEqualTypeOf<DoorErrorCode | 'UNAUTHORIZED' | 'RATE_LIMITED' | 'FORBIDDEN'>()
+    expectTypeOf(remove.errors.FORBIDDEN.code).toEqualTypeOf<'FORBIDDEN'>()
   })
 })
 

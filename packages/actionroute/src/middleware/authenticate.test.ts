@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { action, apiKeys, authenticate, authenticator, base, formAction, idle, invalidCredential, memoryStore, openapi, rateLimit, route } from '../index'
+import { action, apiKeys, authenticate, authenticator, authorize, base, formAction, idle, invalidCredential, memoryStore, openapi, rateLimit, route } from '../index'
 import { withActionContext } from '../testing'
 
 const KEY = 'k3y-for-tests-0123456789'
@@ -90,5 +90,25 @@ describe('authenticate()', () => {
     expect(post?.security).toEqual([{ ApiKey: [] }, { Session: [] }])
     expect(Object.keys(post?.responses ?? {})).toEqual(expect.arrayContaining(['401', '429']))
     expect(doc.paths?.['/things']?.get?.security).toBeUndefined()
+  })
+})
+
+describe('authorize()', () => {
+  const adminsOnly = authed.use(authorize((principal) => principal.via === 'session', 'Only people signed in may do this.'))
+  const remove = adminsOnly.operation({ name: 'removeThing', input: z.object({ name: z.string() }), handler: ({ name }) => ({ removed: name }) })
+  const call = (headers: Record<string, string>) =>
+    route(remove)(new Request('http://api.test/things', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"name":"a"}' }), {
+      params: Promise.resolve({}),
+    })
+
+  it('refuses a principal it does not allow with 403 on both doors, and lets the others through', async () => {
+    const refused = await call({ 'x-api-key': KEY })
+    expect([refused.status, await refused.json()]).toEqual([403, expect.objectContaining({ code: 'FORBIDDEN', detail: 'Only people signed in may do this.' })])
+    expect(await withActionContext({ headers: { 'x-api-key': KEY } }, () => action(remove)({ name: 'a' }))).toEqual({
+      ok: false,
+      error: { code: 'FORBIDDEN', status: 403, message: 'Only people signed in may do this.', issues: [] },
+    })
+    expect((await call({ cookie: 'session=ada-signed' })).status).toBe(200)
+    expect((await call({})).status).toBe(401)
   })
 })

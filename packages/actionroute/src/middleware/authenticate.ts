@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Context } from '../core/context'
 import { defineErrors, OperationError } from '../core/errors'
-import { middleware, type Middleware, type SecurityScheme } from '../core/middleware'
+import { middleware, type Middleware, type Nothing, type SecurityScheme } from '../core/middleware'
 
 /** Who is calling, once authenticated: `id` scopes what they leave behind (idempotency keys), `via` says how they proved it. */
 export interface Principal {
@@ -113,4 +113,25 @@ export function apiKeys({ keys, header = 'x-api-key' }: ApiKeysOptions): Authent
       return { id: `apiKey:${matched.toString('hex').slice(0, 16)}`, via: 'apiKey' }
     },
   })
+}
+
+const forbiddenError = (message: string) => defineErrors({ FORBIDDEN: { status: 403, message } })
+
+/**
+ * Lets through only the principals `allowed` accepts: 403 `FORBIDDEN` for the others, the same on both doors.
+ * It needs a principal, so it goes after `authenticate()`: `base.use(authenticate(…)).use(authorize((p) => p.role === 'admin'))`
+ * (before it, or without it, is a type error).
+ */
+export function authorize<P extends Principal>(
+  allowed: (principal: P, ctx: Context<{ principal: P }>) => boolean | Promise<boolean>,
+  message = 'You are signed in, but not allowed to do this.',
+): Middleware<{ principal: P }, Nothing, ReturnType<typeof forbiddenError>> {
+  const errors = forbiddenError(message)
+  return middleware(
+    async function authorized(ctx: Context<{ principal: P }>, next) {
+      if (!(await allowed(ctx.locals.principal, ctx))) throw errors.FORBIDDEN()
+      return next()
+    },
+    { name: 'authorize', errors },
+  )
 }
