@@ -1,4 +1,4 @@
-import { ActionError, problemResponse, serverActionGuard } from 'actionroute'
+import { OperationError, problemResponse, serverActionGuard } from 'actionroute'
 import { NextResponse, type NextRequest } from 'next/server'
 // The same limit next.config.ts gives Next (serverActions.bodySizeLimit): Next answers a bigger body with a 500.
 import { ACTION_BODY_LIMIT } from '@/server/limits'
@@ -30,7 +30,7 @@ export const config = {
 
 /** A refusal: problem+json under /api, a short plain-text answer elsewhere (a Server Action's caller reads it as the error). */
 function refuse(request: NextRequest, code: string, message: string): Response {
-  const error = new ActionError(code, message)
+  const error = new OperationError(code, message)
   if (request.nextUrl.pathname.startsWith('/api/')) return problemResponse(error)
   return new Response(`${message}\n`, { status: error.status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
 }

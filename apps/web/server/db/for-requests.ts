@@ -1,4 +1,4 @@
-import { ActionError } from 'actionroute'
+import { OperationError } from 'actionroute'
 import { database, DatabaseClosedError, type Database, type Db } from './client'
 
 /**
@@ -8,7 +8,7 @@ import { database, DatabaseClosedError, type Database, type Db } from './client'
 export function requestDatabase(): Promise<Database> {
   return database().catch((error: unknown) => {
     if (error instanceof DatabaseClosedError) {
-      throw new ActionError('SERVICE_UNAVAILABLE', 'The server is shutting down: try again in a moment.', { status: 503, headers: { 'retry-after': '1' }, cause: error })
+      throw new OperationError('SERVICE_UNAVAILABLE', 'The server is shutting down: try again in a moment.', { status: 503, headers: { 'retry-after': '1' }, cause: error })
     }
     throw error
   })

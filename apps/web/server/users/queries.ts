@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, ilike, sql, type SQL } from 'drizzle-orm'
-import { ActionError } from 'actionroute'
+import { OperationError } from 'actionroute'
 import { requestDb as db } from '@/server/db/for-requests'
 import { idempotencyKeys, users, type Door, type User } from '@/server/db/schema'
 import { decodeCursor, encodeCursor, isUuid } from './cursor'
@@ -16,7 +16,7 @@ function isEmailTaken(error: unknown): boolean {
   return false
 }
 
-function emailTaken(email: string, cause: unknown): ActionError {
+function emailTaken(email: string, cause: unknown): OperationError {
   return userErrors.EMAIL_TAKEN({
     message: `A user with the email ${email} already exists.`,
     issues: [{ path: 'email', message: 'This email is already used by another user' }],
@@ -24,7 +24,7 @@ function emailTaken(email: string, cause: unknown): ActionError {
   })
 }
 
-export function userNotFound(id: string): ActionError {
+export function userNotFound(id: string): OperationError {
   return userErrors.NOT_FOUND({ message: `No user with id ${id}.` })
 }
 
@@ -90,7 +90,7 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char
 export async function listUsers({ q, cursor: token, limit }: ListUsersInput): Promise<UserPage> {
   const cursor = token ? decodeCursor(token) : null
   if (token && !cursor) {
-    throw new ActionError('VALIDATION_FAILED', 'The cursor is not valid: use one from a previous page.', {
+    throw new OperationError('VALIDATION_FAILED', 'The cursor is not valid: use one from a previous page.', {
       issues: [{ path: 'cursor', message: 'Invalid cursor' }],
     })
   }

@@ -1,7 +1,7 @@
 /**
  * Every built-in error code, with its HTTP status and its problem+json `title`: the one table the doors,
  * the middleware and OpenAPI read. `door: true` marks the codes any call can get from the doors themselves
- * (a body that does not parse, an input that does not validate, an unexpected error): they are in every
+ * (a body that does not parse, an input that does not validate, an unexpected error, a server going away): they are in every
  * operation's code union. The others are answered by middleware or handlers that declare them.
  */
 export const builtInCodes = {
@@ -20,6 +20,7 @@ export const builtInCodes = {
   RATE_LIMITED: { status: 429, title: 'Too Many Requests', door: false },
   INTERNAL: { status: 500, title: 'Internal Server Error', door: true },
   IDEMPOTENCY_STORE_FULL: { status: 503, title: 'Service Unavailable', door: false },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Service Unavailable', door: true },
 } as const satisfies Record<string, { status: number; title: string; door: boolean }>
 
 export type BuiltInErrorCode = keyof typeof builtInCodes

@@ -32,9 +32,9 @@ export interface SecurityScheme {
 }
 
 export interface MiddlewareOptions<Errors extends ErrorFactories> {
-  /** A name for the inventory and for errors about it; the function's own name by default. */
+  /** A name for error messages about it (a second `next()` call, a base it does not fit); the function's own name by default. */
   name?: string
-  /** The errors it may answer, from `defineErrors()` or `builtInErrors`: they join the code union of every operation it runs on, and its OpenAPI responses. */
+  /** The errors it may answer, from `defineErrors()`: they join the code union of every operation it runs on, and its OpenAPI responses. */
   errors?: Errors
   /** Request parameters it reads (OpenAPI parameter objects), e.g. a header. */
   parameters?: readonly Record<string, unknown>[]
@@ -72,7 +72,12 @@ export type AnyMiddleware = Middleware<any, object, ErrorFactories>
  * what it adds is what it passes to `next(…)`, and the errors it may answer are `options.errors`:
  *
  * ```ts
- * const session = middleware(async (ctx, next) => next({ user: await userOf(ctx.cookies) }), { errors: { UNAUTHORIZED } })
+ * const signIn = defineErrors({ UNAUTHORIZED: { status: 401, message: 'Sign in first.' } })
+ * const session = middleware(async (ctx, next) => {
+ *   const user = await userOf(ctx.cookies)
+ *   if (!user) throw signIn.UNAUTHORIZED()
+ *   return next({ user })
+ * }, { errors: signIn })
  * ```
  */
 export function middleware<Needs extends object = object, Returned extends Outcome<unknown> = Outcome<unknown>, const Errors extends ErrorFactories = NoErrors>(

@@ -81,7 +81,7 @@ describe('openapi()', () => {
 
   it('documents declared and built-in errors as problem+json', () => {
     const responses = operationAt(doc, '/items', 'post').responses ?? {}
-    expect(Object.keys(responses)).toEqual(['201', '400', '403', '409', '413', '415', '422', '500'])
+    expect(Object.keys(responses)).toEqual(['201', '400', '403', '409', '413', '415', '422', '500', '503'])
     expect(responses['409']).toMatchObject({
       description: '`TAKEN`: Already taken.',
       content: {
@@ -90,7 +90,7 @@ describe('openapi()', () => {
         },
       },
     })
-    expect(statusesOf(doc, '/items', 'get')).toEqual(['200', '400', '422', '500'])
+    expect(statusesOf(doc, '/items', 'get')).toEqual(['200', '400', '422', '500', '503'])
     expect(statusesOf(doc, '/items/{id}', 'delete')).toContain('404')
     expect(doc.components?.schemas).toHaveProperty('Problem')
   })
@@ -110,8 +110,8 @@ describe('openapi()', () => {
   it('leaves out 422 where no input can fail validation', () => {
     const getById = operation({ name: 'getById', input: z.object({ id: z.string() }), handler: () => null })
     const lookup = openapi({ info: { title: 't', version: '1' }, paths: { '/x/{id}': { GET: getById, DELETE: getById } } })
-    expect(statusesOf(lookup, '/x/{id}', 'get')).toEqual(['200', '400', '500'])
-    expect(statusesOf(lookup, '/x/{id}', 'delete')).toEqual(['200', '400', '403', '500'])
+    expect(statusesOf(lookup, '/x/{id}', 'get')).toEqual(['200', '400', '500', '503'])
+    expect(statusesOf(lookup, '/x/{id}', 'delete')).toEqual(['200', '400', '403', '500', '503'])
     const constrained = operation({ name: 'constrained', input: z.object({ id: z.uuid() }), handler: () => null })
     const strict = openapi({ info: { title: 't', version: '1' }, paths: { '/y/{id}': { GET: constrained } } })
     expect(statusesOf(strict, '/y/{id}', 'get')).toContain('422')

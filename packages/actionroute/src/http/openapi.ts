@@ -150,6 +150,7 @@ function errorResponses(op: Operation, method: HttpMethod, mayBeInvalid: boolean
   if (mayBeInvalid) lines.push(builtIn('VALIDATION_FAILED', 'the input is not valid; `issues` lists each field'))
   for (const declared of Object.values(op.errors ?? {})) lines.push({ code: declared.code, status: declared.status, text: declared.message })
   lines.push(builtIn('INTERNAL', 'an unexpected error; quote `errorId` when reporting it'))
+  lines.push(builtIn('SERVICE_UNAVAILABLE', 'the server cannot take the call now (it is shutting down, say); `Retry-After` says when to try again'))
 
   const byStatus = new Map<number, ErrorLine[]>()
   for (const line of lines) byStatus.set(line.status, [...(byStatus.get(line.status) ?? []), line])
@@ -200,17 +201,19 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
     ...(status === 204 ? {} : { content: { 'application/json': { schema: output } } }),
   }
 
-  // Each authenticate() middleware asks for any one of its schemes (OpenAPI: a list of alternatives).
-  let security: Record<string, string[]>[] = []
+  // Each authenticate() middleware asks for any one of its schemes (OpenAPI: a list of alternatives); two of
+  // them ask for one of each (every combination). A public operation says so: `[]` overrides a root-level security.
+  let security: Record<string, string[]>[] | undefined = op.access === 'public' ? [] : undefined
   for (const layer of op.use) {
     if (!layer.authenticates) continue
     for (const { name, scheme } of layer.authenticates) schemes[name] = scheme
-    security = layer.authenticates.map(({ name }) => ({ [name]: [] }))
+    const ways = layer.authenticates.map(({ name }) => ({ [name]: [] as string[] }))
+    security = security?.length ? security.flatMap((asked) => ways.map((way) => ({ ...asked, ...way }))) : ways
   }
 
   return {
     operationId,
-    ...(security.length ? { security } : {}),
+    ...(security ? { security } : {}),
     ...(op.summary ? { summary: op.summary } : {}),
     ...(op.description ? { description: op.description } : {}),
     ...(op.tags?.length ? { tags: [...op.tags] } : {}),

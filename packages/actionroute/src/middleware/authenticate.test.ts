@@ -89,7 +89,16 @@ describe('authenticate()', () => {
     const post = doc.paths?.['/things']?.post
     expect(post?.security).toEqual([{ ApiKey: [] }, { Session: [] }])
     expect(Object.keys(post?.responses ?? {})).toEqual(expect.arrayContaining(['401', '429']))
-    expect(doc.paths?.['/things']?.get?.security).toBeUndefined()
+    // A public operation says it needs nothing, so a root-level security cannot reach it.
+    expect(doc.paths?.['/things']?.get?.security).toEqual([])
+  })
+})
+
+describe('authenticate() twice', () => {
+  it('asks for one way of each, in OpenAPI: every combination', () => {
+    const both = base.use(authenticate(apiKeys({ keys: [KEY] }))).use(authenticate(session)).operation({ name: 'both', input: z.object({}), handler: () => ({}) })
+    const doc = openapi({ info: { title: 't', version: '1' }, paths: { '/both': { POST: both } } })
+    expect(doc.paths?.['/both']?.post?.security).toEqual([{ ApiKey: [], Session: [] }])
   })
 })
 
