@@ -136,6 +136,18 @@ describe('error codes an operation does not declare', () => {
     await expect(call()).rejects.toThrow(bug)
   })
 
+  it('leave the doors’ own codes alone: a server shutting down answers 503 from any operation', async () => {
+    const closing = operation({
+      name: 'closing',
+      input: z.object({}),
+      handler: () => {
+        throw new OperationError('SERVICE_UNAVAILABLE', 'The server is shutting down.', { headers: { 'retry-after': '1' } })
+      },
+    })
+    const response = await route(closing)(new Request('http://test/', { method: 'POST' }), { params: Promise.resolve({}) })
+    expect([response.status, response.headers.get('retry-after'), ((await response.json()) as { code: string }).code]).toEqual([503, '1', 'SERVICE_UNAVAILABLE'])
+  })
+
   it('are an INTERNAL 500 with an error id in production, the code logged under that id', async () => {
     vi.stubEnv('NODE_ENV', 'production')
     vi.resetModules()
