@@ -325,26 +325,20 @@ describe('the packed tarball', () => {
 const post = (pathname: string, body: unknown) =>
   fetch(baseUrl + pathname, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
 
+const zod = {
+  library: 'zod',
+  path: '/api/subscribe',
+  valid: { name: 'Ada', email: 'ada@example.com' },
+  status: 201,
+  body: { message: 'Subscribed Ada <ada@example.com>', email: 'ada@example.com' },
+  invalid: { name: 'A', email: 'not-an-email' },
+  paths: ['email', 'name'],
+} as const
+
 const cases = [
-  {
-    library: 'zod',
-    path: '/api/subscribe',
-    valid: { name: 'Ada', email: 'ada@example.com' },
-    status: 201,
-    body: { message: 'Subscribed Ada <ada@example.com>', email: 'ada@example.com' },
-    invalid: { name: 'A', email: 'not-an-email' },
-    paths: ['email', 'name'],
-  },
-  {
-    // The same operation through the Pages Router: pages/api/subscribe-pages.ts, pagesApi(routes({ POST })).
-    library: 'zod, on the Pages Router',
-    path: '/api/subscribe-pages',
-    valid: { name: 'Ada', email: 'ada@example.com' },
-    status: 201,
-    body: { message: 'Subscribed Ada <ada@example.com>', email: 'ada@example.com' },
-    invalid: { name: 'A', email: 'not-an-email' },
-    paths: ['email', 'name'],
-  },
+  zod,
+  // The same operation through the Pages Router: pages/api/subscribe-pages.ts, pagesApi(routes({ POST })).
+  { ...zod, library: 'zod, on the Pages Router', path: '/api/subscribe-pages' },
   {
     library: 'valibot',
     path: '/api/tags',
