@@ -101,7 +101,7 @@ describe('/compare', () => {
       expect(Number(lines), `${file}: the line count`).toBe(code.split('\n').length)
     }
     expect(figures.map(({ code }) => code)).toContain('export const addUserAction = formAction(addUser)')
-    expect(figures.some(({ code }) => code.startsWith('export const addUser = operation({'))).toBe(true)
+    expect(figures.some(({ code }) => code.startsWith('export const addUser = writes.operation({'))).toBe(true)
   })
 
   it('captures what crosses the wire for both doors exactly as Chromium sent and received it, and both save', async () => {
@@ -159,7 +159,7 @@ describe('/compare', () => {
     expect(routePost!.response.headers()['content-type']).toBe('application/problem+json')
     const problem = JSON.parse(await route.getByTestId('received').innerText())
     expect(problem).toMatchObject({ status: 422, code: 'VALIDATION_FAILED' })
-    expect(problem.errors.map((error: { path: string }) => error.path).sort()).toEqual(['email', 'name'])
+    expect(problem.issues.map((issue: { path: string }) => issue.path).sort()).toEqual(['email', 'name'])
 
     const action = capture.locator('[data-door="action"]')
     expect(await action.getByTestId('status').innerText()).toBe('200')
