@@ -159,3 +159,25 @@ describe('openapi()', () => {
     )
   })
 })
+
+describe('openapi() with file fields', () => {
+  const upload = operation({
+    name: 'uploadAvatar',
+    input: z.object({ title: z.string(), avatar: z.file().max(5_000_000).mime(['image/png', 'image/jpeg']), extras: z.array(z.file()).optional() }),
+    handler: () => ({}),
+  })
+  const body = () => openapi({ info: { title: 't', version: '1' }, paths: { '/avatars': { POST: upload } } }).paths?.['/avatars']?.post?.requestBody as {
+    content: Record<string, { schema: { properties: Record<string, Record<string, unknown>> }; encoding?: Record<string, { contentType: string }> }>
+  }
+
+  it('documents a multipart body only, since no other body can carry a file', () => {
+    expect(Object.keys(body().content)).toEqual(['multipart/form-data'])
+  })
+
+  it('describes each file as binary with its size limit, and its accepted media types as the part’s encoding', () => {
+    const multipart = body().content['multipart/form-data']!
+    expect(multipart.schema.properties.avatar).toMatchObject({ type: 'string', format: 'binary', maxLength: 5_000_000 })
+    expect(multipart.encoding).toEqual({ avatar: { contentType: 'image/png, image/jpeg' } })
+    expect(multipart.schema.properties.extras).toMatchObject({ type: 'array', items: { format: 'binary' } })
+  })
+})

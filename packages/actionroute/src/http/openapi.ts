@@ -110,6 +110,32 @@ function without(schema: JsonSchema, names: string[]): JsonSchema {
 }
 
 /** True when `{}` cannot be valid: a required property, or alternatives (anyOf/oneOf) that each require one. */
+/** A file field's schema: binary content (zod's `z.file()`, valibot's `v.file()`), alone or as the items of a list. */
+const isFile = (schema: JsonSchema): boolean =>
+  schema.format === 'binary' || schema.contentEncoding === 'binary' || (schema.type === 'array' && schema.items !== undefined && isFile(schema.items))
+
+/** The media types a file field accepts, from its `contentMediaType`s (one, or alternatives in `anyOf`). */
+function mediaTypesOf(schema: JsonSchema): string[] {
+  const file = schema.type === 'array' && schema.items ? schema.items : schema
+  const own = typeof file.contentMediaType === 'string' ? [file.contentMediaType] : []
+  return [...own, ...(file.anyOf ?? []).flatMap((option) => (typeof option.contentMediaType === 'string' ? [option.contentMediaType] : []))]
+}
+
+/**
+ * When the body holds files: the multipart `encoding` of each file field that names its accepted media types
+ * (`{ avatar: { contentType: 'image/png, image/jpeg' } }`), possibly empty; undefined when it holds none.
+ */
+function fileEncodings(schema: JsonSchema): Record<string, { contentType: string }> | undefined {
+  const fields = Object.entries(schema.properties ?? {}).filter(([, property]) => isFile(property))
+  if (fields.length === 0) return undefined
+  const encodings: Record<string, { contentType: string }> = {}
+  for (const [name, property] of fields) {
+    const types = mediaTypesOf(property)
+    if (types.length > 0) encodings[name] = { contentType: types.join(', ') }
+  }
+  return encodings
+}
+
 function needsBody(schema: JsonSchema): boolean {
   const requires = (variant: JsonSchema) => (variant.required?.length ?? 0) > 0
   return requires(schema) || [schema.anyOf, schema.oneOf].some((variants) => variants?.length && variants.every(requires))
@@ -185,9 +211,13 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
       parameters.push({ name, in: 'query', required, schema: schemaOnly, ...(description ? { description } : {}) })
     }
   } else if (Object.keys(rest.properties ?? {}).length > 0) {
+    const files = fileEncodings(rest)
     requestBody = {
       required: needsBody(rest),
-      content: Object.fromEntries(BODY_MEDIA_TYPES.map((type) => [type, { schema: rest }])),
+      // A file travels in a multipart body only: JSON and urlencoded bodies cannot carry one.
+      content: files
+        ? { 'multipart/form-data': { schema: rest, ...(Object.keys(files).length ? { encoding: files } : {}) } }
+        : Object.fromEntries(BODY_MEDIA_TYPES.map((type) => [type, { schema: rest }])),
     }
   }
   const mayBeInvalid = !readsQuery(method) || !acceptsAnyQuery(rest, pathParams.map(propertyOf))
