@@ -61,16 +61,21 @@ describe('API_KEYS on the route door', () => {
 describe('API_KEYS on the Server Action door', () => {
   it('adds nothing for a Server Action request replayed by a script with no session, and answers 401 in the form state', async () => {
     const before = await names()
-    const form = multipart([['1_name', 'Mallory'], ['0', '[{"status":"idle"},"$K1"]']])
-    const response = await sendRaw(server.url, {
-      method: 'POST',
-      path: '/',
-      headers: { 'next-action': actionIds().addUserAction!, accept: 'text/x-component', 'content-type': form.contentType, origin: server.url },
-      body: form.body,
-    })
+    const form = multipart([['_1_name', 'Mallory'], ['0', '[{"status":"idle"},"$K1"]']])
+    const replay = (headers: Record<string, string> = {}) =>
+      sendRaw(server.url, {
+        method: 'POST',
+        path: '/',
+        headers: { 'next-action': actionIds().addUserAction!, accept: 'text/x-component', 'content-type': form.contentType, origin: server.url, ...headers },
+        body: form.body,
+      })
+    const response = await replay()
     expect('body' in response && response.status).toBe(200)
     expect('body' in response ? response.body : response.error).toMatch(/"code":"UNAUTHORIZED"/)
     expect(await names()).toEqual(before)
+    // The same request with a principal adds: only the principal was missing.
+    expect(await replay({ 'x-api-key': KEY }).then((sent) => ('body' in sent ? sent.body : sent.error))).toMatch(/User Mallory added via server action/)
+    expect(await names()).toEqual(['Mallory', ...before])
   })
 
   it('signed out, the form says to sign in and adds nothing; signed in, it adds', async () => {
@@ -113,7 +118,7 @@ describe('API_KEYS on the Server Action door', () => {
     const forged = { cookie: 'session=Fe26.2**forged' }
     const route = await add(forged, 'Forged')
     expect([route.status, ((await route.json()) as { detail: string }).detail]).toEqual([401, 'Your session has expired or is not valid: sign in again.'])
-    const form = multipart([['1_name', 'Forged'], ['0', '[{"status":"idle"},"$K1"]']])
+    const form = multipart([['_1_name', 'Forged'], ['0', '[{"status":"idle"},"$K1"]']])
     const response = await sendRaw(server.url, {
       method: 'POST',
       path: '/',
@@ -150,5 +155,22 @@ describe('API_KEYS with RATE_LIMIT_WRITES', () => {
     for (let i = 0; i < 4; i++) statuses.push((await guess(`guess-${i}-0123456789abcdef`)).status)
     expect(statuses).toEqual([401, 401, 401, 429])
     expect((await guess(KEY)).status).toBe(429)
+  })
+
+  it('counts sign-in attempts: the eleventh wrong password in a minute is refused unchecked, even the right one after it', async () => {
+    const signInWith = async (password: string) => {
+      const form = multipart([['_1_password', password], ['0', '[{"status":"idle"},"$K1"]']])
+      const response = await sendRaw(limited.url, {
+        method: 'POST',
+        path: '/',
+        headers: { 'next-action': actionIds().signInAction!, accept: 'text/x-component', 'content-type': form.contentType, origin: limited.url },
+        body: form.body,
+      })
+      return 'body' in response ? /"code":"([A-Z_]+)"/.exec(response.body)?.[1] : response.error
+    }
+    const codes = []
+    for (let i = 0; i < 11; i++) codes.push(await signInWith(`guess number ${i}`))
+    expect(codes).toEqual([...Array(10).fill('UNAUTHORIZED'), 'RATE_LIMITED'])
+    expect(await signInWith(PASSWORD)).toBe('RATE_LIMITED')
   })
 })
