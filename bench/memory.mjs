@@ -6,7 +6,9 @@
 //     and the Server Action form, the list, a search, a user by id, the home page;
 //   - after the load: 5 s idle later.
 // RSS of the server's process tree (/proc), server on core 0 and the load generator (this process) on core 1.
+// Each database in each MEMORY_MODE the app offers (lean, its default, and fast: see the README), one after the other.
 // Writes bench/results/memory.md and memory.json. Options (environment): MEMORY_DATABASES (pglite,postgres),
+// MEMORY_MODES (lean,fast), MEMORY_NODE_ARGS (more flags for the server's node, e.g. `--max-semi-space-size=4`),
 // MEMORY_REQUESTS (50000), MEMORY_DATABASE_URL (postgres://postgres@127.0.0.1:5432/actionroute_memory: created,
 // emptied), PGLITE_SHARED_BUFFERS (passed on to the app: see its README).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,14 +21,18 @@ import { benchDir, cpuModel, ensureDatabase, freePort, int, launch, pinSelf, pin
 
 const webDir = path.join(benchDir, '../apps/web')
 const requests = int('MEMORY_REQUESTS', 50_000)
-const databases = (process.env.MEMORY_DATABASES || 'pglite,postgres').split(',').map((name) => name.trim())
+const list = (value) => value.split(',').map((name) => name.trim())
+const databases = list(process.env.MEMORY_DATABASES || 'pglite,postgres')
+const modes = list(process.env.MEMORY_MODES || 'lean,fast')
 const databaseUrl = process.env.MEMORY_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/actionroute_memory'
 const MiB = 2 ** 20
+/** Extra flags for the server's node (e.g. `--max-semi-space-size=4`), to measure what they buy. */
+const nodeArgs = (process.env.MEMORY_NODE_ARGS || '').split(' ').filter(Boolean)
 
 /** `npm start`'s server (scripts/start.mjs) on core 0; resolves once GET /api/users answers 200. */
 async function startApp(env) {
   const port = await freePort()
-  const [command, args] = pinned(0, process.execPath, [path.join(webDir, 'scripts/start.mjs'), '--port', String(port), '--hostname', '127.0.0.1'])
+  const [command, args] = pinned(0, process.execPath, [...nodeArgs, path.join(webDir, 'scripts/start.mjs'), '--port', String(port), '--hostname', '127.0.0.1'])
   const server = launch(command, args, {
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', RATE_LIMIT_WRITES: '0', LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -60,9 +66,9 @@ function mixedRequests(addUserAction) {
   ]
 }
 
-async function measure(database) {
+async function measure(database, mode) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'actionroute-memory-'))
-  const env = database === 'pglite' ? { DATA_DIR: dataDir } : { DATABASE_URL: databaseUrl }
+  const env = { MEMORY_MODE: mode, ...(database === 'pglite' ? { DATA_DIR: dataDir } : { DATABASE_URL: databaseUrl }) }
   if (database === 'postgres') {
     await ensureDatabase(databaseUrl)
     const client = new pg.Client({ connectionString: databaseUrl })
@@ -86,7 +92,7 @@ async function measure(database) {
     await sleep(5000)
     const after = treeRssBytes(server.pid)
     await stop(server)
-    return { database, startupMiB: startup / MiB, peakMiB: peak / MiB, afterMiB: after / MiB, requests, seconds, reqPerSec: requests / seconds }
+    return { database, mode, startupMiB: startup / MiB, peakMiB: peak / MiB, afterMiB: after / MiB, requests, seconds, reqPerSec: requests / seconds }
   } finally {
     rmSync(dataDir, { recursive: true, force: true })
   }
@@ -95,18 +101,19 @@ async function measure(database) {
 const rows = []
 // This process generates the load: keep it off the server's core.
 pinSelf(1)
-for (const database of databases) {
-  console.log(`== ${database}: npm start, then ${requests.toLocaleString('en')} mixed requests`)
-  const row = await measure(database)
+for (const database of databases) for (const mode of modes) {
+  console.log(`== ${database}, MEMORY_MODE=${mode}: npm start, then ${requests.toLocaleString('en')} mixed requests`)
+  const row = await measure(database, mode)
   console.log(`   after start-up ${row.startupMiB.toFixed(0)} MiB · peak ${row.peakMiB.toFixed(0)} MiB · after ${row.afterMiB.toFixed(0)} MiB · ${row.reqPerSec.toFixed(0)} req/s`)
   rows.push(row)
 }
 
 const label = { pglite: `PGlite (shared_buffers ${process.env.PGLITE_SHARED_BUFFERS || 'the app default'})`, postgres: 'PostgreSQL' }
+const extraArgs = nodeArgs.length ? `, ${nodeArgs.join(' ')}` : ''
 const table = [
-  '| Database | after start-up | peak under load | after the load | req/s of the mix |',
+  '| Database, MEMORY_MODE | after start-up | peak under load | after the load | req/s of the mix |',
   '| --- | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${label[r.database]} | ${r.startupMiB.toFixed(0)} MiB | ${r.peakMiB.toFixed(0)} MiB | ${r.afterMiB.toFixed(0)} MiB | ${r.reqPerSec.toFixed(0)} |`),
+  ...rows.map((r) => `| ${label[r.database]}, ${r.mode}${extraArgs} | ${r.startupMiB.toFixed(0)} MiB | ${r.peakMiB.toFixed(0)} MiB | ${r.afterMiB.toFixed(0)} MiB | ${r.reqPerSec.toFixed(0)} |`),
 ].join('\n')
 const setup = `${requests.toLocaleString('en')} requests, 10 connections; ${cpuModel()}, ${os.cpus().length} cores; Node ${process.version}; ${databases.includes('postgres') ? withoutPassword(databaseUrl) : ''}`
 console.log(`\n${table}\n\n${setup}`)

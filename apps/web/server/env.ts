@@ -20,7 +20,12 @@ export interface Env {
   sharedBuffers?: string
   /** LOG_LEVEL=silent turns the request log off. */
   logRequests: boolean
+  /** MEMORY_MODE: `lean` (the default) trades some speed for much less memory; `fast` keeps V8's defaults. */
+  memoryMode: MemoryMode
 }
+
+export const MEMORY_MODES = ['lean', 'fast'] as const
+export type MemoryMode = (typeof MEMORY_MODES)[number]
 
 /** The configuration in `source`, or one error that lists every variable with a bad value and what it should be. */
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
@@ -52,6 +57,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const logLevel = source.LOG_LEVEL
   check(logLevel === undefined || ['silent', 'info'].includes(logLevel), `LOG_LEVEL must be info or silent, not "${logLevel}".`)
 
+  const memoryMode = source.MEMORY_MODE ?? 'lean'
+  check((MEMORY_MODES as readonly string[]).includes(memoryMode), `MEMORY_MODE must be lean or fast, not "${memoryMode}".`)
+
   if (problems.length > 0) throw new Error(`The environment is not valid:\n- ${problems.join('\n- ')}`)
   return {
     apiKeys,
@@ -64,6 +72,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     ...(poolMax ? { poolMax: Number(poolMax) } : {}),
     ...(sharedBuffers ? { sharedBuffers } : {}),
     logRequests: logLevel !== 'silent',
+    memoryMode: memoryMode as MemoryMode,
   }
 }
 
