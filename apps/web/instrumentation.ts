@@ -1,21 +1,8 @@
-// Runs once per server process, before the first request: says where client addresses come from, opens
-// the database and applies migrations.
+// Runs once per server process, before the first request. The Node.js work is in instrumentation-node.ts,
+// imported only on that runtime: Next also compiles this file for the Edge runtime, where process.exit and
+// the database have no place.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== 'nodejs' || process.env.NEXT_PHASE === 'phase-production-build') return
-  // Every setting is read and checked here, at start-up: a bad value stops the server with what to fix.
-  const { readEnv } = await import('./server/env')
-  let trustedHops: number
-  try {
-    ;({ trustedHops } = readEnv())
-  } catch (error) {
-    // Next logs a failing hook and keeps serving, every request then failing: stop instead, saying what to fix.
-    console.error(`[userdirectory] ${(error as Error).message}`)
-    process.exit(1)
-  }
-  const { trustProxy } = await import('actionroute')
-  // scripts/server.mjs (npm start) appends the address of each connection to X-Forwarded-For, as a proxy
-  // would; TRUSTED_PROXIES counts the proxies of yours in front of it, which append theirs.
-  trustProxy({ hops: trustedHops })
-  const { startDatabase } = await import('./server/db/lifecycle')
-  await startDatabase()
+  const { start } = await import('./instrumentation-node')
+  await start()
 }

@@ -1,5 +1,7 @@
 import { PGlite, types } from '@electric-sql/pglite'
 import { Pool } from 'pg'
+// The User Directory's PGlite as it runs there: each query with parameters in one trip into the backend.
+import { pipelineQueries } from '../../../apps/web/server/db/pglite-pipeline'
 
 // The insert every variant shares, so that only the request handling differs between them. One database per
 // server start: PostgreSQL through a `pg` pool, or PGlite in this process when BENCH_DB=pglite.
@@ -42,10 +44,12 @@ async function openPglite(): Promise<Database> {
   if (!dataDir) throw new Error('BENCH_DB=pglite needs BENCH_PGLITE_DIR, the data directory (bench/peers.mjs makes a fresh one).')
   // int8 as text, as `pg` answers it, so both databases give the same JSON; shared_buffers as the User Directory
   // sets it (apps/web/server/db/client.ts), whose data directory peers.mjs has created in another process, as it does.
-  const db = await PGlite.create(dataDir, {
-    parsers: { [types.INT8]: (value: string) => value },
-    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
-  })
+  const db = pipelineQueries(
+    await PGlite.create(dataDir, {
+      parsers: { [types.INT8]: (value: string) => value },
+      startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+    }),
+  )
   await db.exec(SCHEMA)
   return db
 }

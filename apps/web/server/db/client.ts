@@ -12,6 +12,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
 import { env, type Env, type MemoryMode } from '../env'
 import { lockDataDir } from './lock'
+import { pipelineQueries } from './pglite-pipeline'
 import * as schema from './schema'
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -131,7 +132,7 @@ async function openPglite(dataDir: string, sharedBuffers = PGLITE_SHARED_BUFFERS
   try {
     const pgdata = inMemory ? dataDir : path.join(dataDir, 'pglite')
     if (!inMemory) await initPgliteDir(pgdata)
-    const client = await PGlite.create(pgdata, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`] })
+    const client = pipelineQueries(await PGlite.create(pgdata, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`] }))
     const db = drizzlePglite({ client, schema })
     await migratePglite(db, { migrationsFolder: migrationsFolder() })
     const close = async () => {

@@ -1,0 +1,76 @@
+import { PGlite } from '@electric-sql/pglite'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pipelineQueries } from './pglite-pipeline'
+
+// The pipelined query against PGlite's own, on the same database: the same rows, fields, counts and errors.
+
+let plain: PGlite
+let pipelined: PGlite
+beforeAll(async () => {
+  plain = await PGlite.create('memory://')
+  await plain.exec(`create table items (id serial primary key, label text not null, amount numeric, flag boolean, at timestamptz default now(), tag text unique)`)
+  // The same backend seen through both: a second instance would be a second database.
+  pipelined = pipelineQueries(plain)
+}, 60_000)
+afterAll(() => plain?.close())
+
+/** PGlite's own query, bypassing the pipeline (the instance's query method is the pipelined one now). */
+const original = (text: string, params: unknown[]) => Object.getPrototypeOf(plain).query.call(plain, text, params) as ReturnType<PGlite['query']>
+const outcome = (promise: Promise<{ rows: unknown[]; fields: unknown[]; affectedRows?: number }>) =>
+  promise.then(
+    ({ rows, fields, affectedRows }) => ({ rows, fields, affectedRows }),
+    (error: { code?: string; message: string }) => ({ error: error.code ?? error.message }),
+  )
+
+describe('pipelineQueries', () => {
+  it('answers as PGlite.query does, for generated parameters of every textual kind', async () => {
+    const value = fc.oneof(fc.string({ maxLength: 40 }), fc.integer(), fc.double({ noNaN: false }), fc.boolean(), fc.constant(null), fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }))
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 60 }), value, fc.boolean(), async (label, amount, flag) => {
+        const text = 'select $1::text as label, $2::text as amount, $3::boolean as flag, length($1) as n'
+        expect(await outcome(pipelined.query(text, [label, amount, flag]))).toEqual(await outcome(original(text, [label, amount, flag])))
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('writes, reads back and refuses the same way: returning rows, affected rows, a unique violation, a syntax error', async () => {
+    const insert = 'insert into items (label, amount, flag, tag) values ($1, $2, $3, $4) returning id, label, amount, flag, tag'
+    const first = await pipelined.query<{ id: number; label: string }>(insert, ['one', '12.50', true, 'a'])
+    expect(first.rows).toEqual([{ id: first.rows[0]!.id, label: 'one', amount: '12.50', flag: true, tag: 'a' }])
+    expect(first.affectedRows).toBe(1)
+    expect(await outcome(pipelined.query(insert, ['two', 1, false, 'a']))).toEqual({ error: '23505' })
+    expect(await outcome(pipelined.query('selec 1', []))).toEqual(await outcome(original('selec 1', [])))
+    // The session is usable after an error (the Sync ended the failed statement).
+    const updated = await pipelined.query('update items set amount = amount * $1 where tag = $2', [2, 'a'])
+    expect(updated.affectedRows).toBe(1)
+    expect((await pipelined.query<{ amount: string }>('select amount from items where tag = $1', ['a'])).rows).toEqual([{ amount: '25.00' }])
+  })
+
+  it('leaves parameters that need a serializer to PGlite.query: a Date, an object', async () => {
+    const at = new Date('2026-01-02T03:04:05.678Z')
+    const { rows } = await pipelined.query<{ at: Date; doc: unknown }>('select $1::timestamptz as at, $2::jsonb as doc', [at, { a: [1, 'two'] }])
+    expect(rows).toEqual([{ at, doc: { a: [1, 'two'] } }])
+  })
+
+  it('waits for a transaction in progress instead of running inside it', async () => {
+    let insideDone!: () => void
+    const inside = new Promise<void>((resolve) => (insideDone = resolve))
+    let inserted!: () => void
+    const insertedRow = new Promise<void>((resolve) => (inserted = resolve))
+    const transaction = plain.transaction(async (tx) => {
+      await tx.query(`insert into items (label, tag) values ('in a transaction', 'tx')`)
+      inserted()
+      await inside
+      await tx.rollback()
+    })
+    await insertedRow
+    // Sent while the transaction is open, its row inserted: it must see the database after the rollback.
+    const count = pipelined.query<{ n: number }>(`select count(*)::int as n from items where tag = $1`, ['tx'])
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    insideDone()
+    await transaction
+    expect((await count).rows).toEqual([{ n: 0 }])
+  })
+})
