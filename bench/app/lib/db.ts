@@ -44,12 +44,12 @@ async function openPglite(): Promise<Database> {
   if (!dataDir) throw new Error('BENCH_DB=pglite needs BENCH_PGLITE_DIR, the data directory (bench/peers.mjs makes a fresh one).')
   // int8 as text, as `pg` answers it, so both databases give the same JSON; shared_buffers as the User Directory
   // sets it (apps/web/server/db/client.ts), whose data directory peers.mjs has created in another process, as it does.
-  const db = pipelineQueries(
-    await PGlite.create(dataDir, {
-      parsers: { [types.INT8]: (value: string) => value },
-      startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
-    }),
-  )
+  const db = await PGlite.create(dataDir, {
+    parsers: { [types.INT8]: (value: string) => value },
+    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+  })
+  // BENCH_PGLITE_PIPELINE=0: PGlite.query as it comes, to measure what the pipeline buys.
+  if (process.env.BENCH_PGLITE_PIPELINE !== '0') pipelineQueries(db)
   await db.exec(SCHEMA)
   return db
 }

@@ -54,6 +54,43 @@ describe('pipelineQueries', () => {
     expect(rows).toEqual([{ at, doc: { a: [1, 'two'] } }])
   })
 
+  it('prepares each statement once, keeps at most its capacity, and closes a failed one', async () => {
+    const db = pipelineQueries(await PGlite.create('memory://'), 3)
+    try {
+      const preparedCount = async () => (await Object.getPrototypeOf(db).query.call(db, 'select count(*)::int as n from pg_prepared_statements')).rows[0].n as number
+      await db.query('select $1::int + 1 as n', [1])
+      expect((await db.query('select $1::int + 1 as n', [41])).rows).toEqual([{ n: 42 }])
+      expect(await preparedCount()).toBe(1)
+      for (const k of [2, 3, 4, 5]) await db.query(`select $1::int + ${k} as n`, [0])
+      expect(await preparedCount()).toBe(3)
+      // Parsed, then refused at Bind: the name is released, and the same statement with a good value works.
+      await expect(db.query('select $1::int as n', ['abc'])).rejects.toMatchObject({ code: '22P02' })
+      expect((await db.query('select $1::int as n', ['7'])).rows).toEqual([{ n: 7 }])
+      const copies = await Object.getPrototypeOf(db).query.call(db, `select count(*)::int as n from pg_prepared_statements where statement = 'select $1::int as n'`)
+      expect(copies.rows, 'the failed copy was closed').toEqual([{ n: 1 }])
+      // Refused at Parse, twice the same way (not "prepared statement already exists").
+      await expect(db.query('selec $1', [1])).rejects.toMatchObject({ code: '42601' })
+      await expect(db.query('selec $1', [1])).rejects.toMatchObject({ code: '42601' })
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('follows a schema change under a prepared statement, and a DEALLOCATE ALL', async () => {
+    const db = pipelineQueries(await PGlite.create('memory://'))
+    try {
+      await db.exec(`create table notes (id int primary key, body text); insert into notes values (1, 'one')`)
+      const read = () => db.query('select * from notes where id = $1', [1])
+      expect((await read()).rows).toEqual([{ id: 1, body: 'one' }])
+      await db.exec(`alter table notes add column pinned boolean not null default false`)
+      expect((await read()).rows).toEqual([{ id: 1, body: 'one', pinned: false }])
+      await db.exec('deallocate all')
+      expect((await read()).rows).toEqual([{ id: 1, body: 'one', pinned: false }])
+    } finally {
+      await db.close()
+    }
+  })
+
   it('waits for a transaction in progress instead of running inside it', async () => {
     let insideDone!: () => void
     const inside = new Promise<void>((resolve) => (insideDone = resolve))
