@@ -56,8 +56,8 @@ if (process.env.START_NO_BUILD === '1') {
 
 // MEMORY_MODE=lean (the default; server/env.ts refuses a value other than lean or fast): between two full
 // collections V8 lets the JavaScript heap grow by half of what was live at the last one, where its default lets
-// it grow up to fourfold when collecting is slow. Under a steady load that is about 140 MB less (the README's
-// Memory section has both figures), for some 5-10 % fewer requests a second at saturation. PGlite's half of the
+// it grow up to fourfold when collecting is slow. Under a steady load that is about 140 MiB less at the peak (the README's
+// Memory section has both figures), for about 12 % fewer requests a second at saturation. PGlite's half of the
 // mode is in server/db/client.ts.
 if ((process.env.MEMORY_MODE ?? 'lean') === 'lean') v8.setFlagsFromString('--heap-growing-percent=50')
 
