@@ -48,6 +48,41 @@ describe('pipelineQueries', () => {
     expect((await pipelined.query<{ amount: string }>('select amount from items where tag = $1', ['a'])).rows).toEqual([{ amount: '25.00' }])
   })
 
+  it('reads an answer that comes in many chunks, and every column type the app reads, as PGlite.query does', async () => {
+    // 20,000 rows of ~120 bytes: well past one chunk of the backend's output.
+    const text = `select i, repeat('é', 50) || $1 as label, i % 2 = 0 as even, now() as at, null::text as nothing,
+      (i * 1.5)::numeric as amount, 'ünïcode ✓ 𝄞' as sample, 42::bigint as big from generate_series(1, $2::int) as i`
+    const answer = await pipelined.query(text, ['!', 20_000])
+    expect(answer.rows).toHaveLength(20_000)
+    // now() is the transaction's time: the same statement in another transaction differs there only.
+    const withoutTime = ({ rows, fields }: { rows: unknown[]; fields: unknown[] }) => ({ rows: rows.map((row) => ({ ...(row as object), at: null })), fields })
+    expect(withoutTime(answer)).toEqual(withoutTime(await original(text, ['!', 20_000])))
+    expect((answer.rows[0] as { at: unknown }).at).toBeInstanceOf(Date)
+  })
+
+  it('refuses with the DatabaseError PGlite throws, every field of it', async () => {
+    await pipelined.query(`insert into items (label, tag) values ($1, $2)`, ['first', 'dup'])
+    const insert = 'insert into items (label, tag) values ($1, $2)'
+    const fields = (error: Record<string, unknown>) => ({ code: error.code, detail: error.detail, constraint: error.constraint, table: error.table, severity: error.severity, name: error.name })
+    const ours = await pipelined.query(insert, ['second', 'dup']).catch((error: Record<string, unknown>) => error)
+    const theirs = await original(insert, ['second', 'dup']).catch((error: Record<string, unknown>) => error)
+    expect(fields(ours as Record<string, unknown>)).toEqual(fields(theirs as Record<string, unknown>))
+    expect(fields(ours as Record<string, unknown>)).toMatchObject({ code: '23505', constraint: 'items_tag_key', detail: 'Key (tag)=(dup) already exists.' })
+  })
+
+  it("hands a notification to PGlite's listeners once someone listens", async () => {
+    const db = pipelineQueries(await PGlite.create('memory://'))
+    try {
+      const heard: string[] = []
+      await db.listen('news', (payload) => void heard.push(payload))
+      await db.query('select pg_notify($1, $2)', ['news', 'hello'])
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(heard).toEqual(['hello'])
+    } finally {
+      await db.close()
+    }
+  })
+
   it('leaves parameters that need a serializer to PGlite.query: a Date, an object', async () => {
     const at = new Date('2026-01-02T03:04:05.678Z')
     const { rows } = await pipelined.query<{ at: Date; doc: unknown }>('select $1::timestamptz as at, $2::jsonb as doc', [at, { a: [1, 'two'] }])
