@@ -2,9 +2,10 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { actionContext, actionHeaders } from './context'
 import { OperationError } from '../core/errors'
 import { formInput } from '../input/coerce'
+import { checkFormFiles, checkInputFiles, fileRulesFor, holdsFiles } from '../input/files'
 import type { FormLimits } from '../input/form-data'
 import { forbidden, unauthorized, unstable_rethrow } from '#next/navigation'
-import { execute, type ErrorCodesOf, type FieldsOf, type InputOf, type Operation, type OutputOf } from '../core/operation'
+import { DeferredInput, execute, type ErrorCodesOf, type FieldsOf, type InputOf, type Operation, type OutputOf } from '../core/operation'
 import { unexpected } from '../core/report'
 import { parseIdempotencyKey } from '../core/idempotency-key'
 import { defaultMessage, errorState, IDEMPOTENCY_FIELD, isSecretName, successState, type ActionErrorValue, type FormState } from './envelope'
@@ -99,7 +100,8 @@ export function formAction<Op extends AnyOperation>(op: Op, options: FormActionO
     try {
       const key = form.get(IDEMPOTENCY_FIELD)
       idempotencyKey = typeof key === 'string' && key !== '' ? parseIdempotencyKey(key) : undefined
-      input = formInput(op.input, idempotencyKey === undefined ? form : without(form, IDEMPOTENCY_FIELD), options.formLimits)
+      const fields = idempotencyKey === undefined ? form : without(form, IDEMPOTENCY_FIELD)
+      input = formInput(op.input, await checkFormFiles(fields, fileRulesFor(op.input)), options.formLimits)
     } catch (error) {
       if (error instanceof OperationError) return answer(errorState(error, form, isSecret))
       throw error
@@ -153,7 +155,9 @@ function interrupt(status: number): void {
 /** Serves an operation as a Server Action called with a typed input: `await renameUserAction({ id, name })`. */
 export function action<Op extends AnyOperation>(op: Op): ActionOf<Op> {
   async function call(input: unknown): Promise<ActionResult<unknown>> {
-    const outcome = await execute(op, input, await actionContext())
+    // Files in the arguments are checked as a form's are; a refusal is the call's answer, through its middleware.
+    const raw = holdsFiles(input) ? new DeferredInput(() => checkInputFiles(input, fileRulesFor(op.input))) : input
+    const outcome = await execute(op, raw, await actionContext())
     if (outcome.ok) return outcome
     const { code, status, message, issues, errorId } = outcome.error
     return { ok: false, error: { code, status, message, issues, ...(errorId ? { errorId } : {}) } }

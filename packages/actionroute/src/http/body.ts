@@ -1,7 +1,8 @@
 import { OperationError } from '../core/errors'
 import { parseUrlEncoded, type FormLimits } from '../input/form-data'
 import { checkJsonShape, type JsonLimits } from '../input/json'
-import { readMultipart } from '../input/multipart'
+import type { FileLimits } from '../input/files'
+import { readMultipart, type MultipartFiles } from '../input/multipart'
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
 
@@ -12,6 +13,8 @@ export interface BodyOptions {
   jsonLimits?: Partial<JsonLimits>
   /** Bounds on form fields; a urlencoded body stops being read past `maxFields`. */
   formLimits?: Partial<FormLimits>
+  /** A multipart body's files streamed into a sink, checked against their fields' rules; in memory without. */
+  files?: MultipartFiles & Partial<FileLimits>
 }
 
 function tooLarge(limit: number): OperationError {
@@ -73,13 +76,14 @@ export type Body = { json: unknown } | { form: FormData | URLSearchParams }
  */
 export async function readBody(
   request: Request,
-  { limit = DEFAULT_BODY_LIMIT, jsonLimits, formLimits }: BodyOptions = {},
+  { limit = DEFAULT_BODY_LIMIT, jsonLimits, formLimits, files }: BodyOptions = {},
 ): Promise<Body | undefined> {
   const { mediaType, charset } = contentTypeOf(request)
   if (mediaType === 'multipart/form-data') {
     checkCharset(charset)
     // Streamed: its limits stop the parsing, not only the answer.
-    return { form: await readMultipart(request, { limit, maxParts: formLimits?.maxFields, maxNameLength: formLimits?.maxNameLength }) }
+    const limits = { limit, maxParts: formLimits?.maxFields, maxNameLength: formLimits?.maxNameLength, maxFileSize: files?.maxFileSize, maxFiles: files?.maxFiles }
+    return { form: await readMultipart(request, limits, files) }
   }
   const bytes = await readCapped(request, limit)
   if (bytes.byteLength === 0) return undefined

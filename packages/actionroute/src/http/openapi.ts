@@ -4,6 +4,7 @@ import { BODY_MEDIA_TYPES } from './body'
 import { builtInCodes, type BuiltInErrorCode } from '../core/errors'
 import { toJsonSchema, type JsonSchema } from '../core/json-schema'
 import type { HttpMethod, Operation } from '../core/operation'
+import { isFileSchema, mediaTypesOf } from '../input/files'
 import { PROBLEM_CONTENT_TYPE } from './problem'
 import { allowedMethods, readsQuery } from './route'
 import type { ApiPaths } from './router'
@@ -109,24 +110,12 @@ function without(schema: JsonSchema, names: string[]): JsonSchema {
   return { ...schema, properties, ...(required ? { required } : {}) }
 }
 
-/** True when `{}` cannot be valid: a required property, or alternatives (anyOf/oneOf) that each require one. */
-/** A file field's schema: binary content (zod's `z.file()`, valibot's `v.file()`), alone or as the items of a list. */
-const isFile = (schema: JsonSchema): boolean =>
-  schema.format === 'binary' || schema.contentEncoding === 'binary' || (schema.type === 'array' && schema.items !== undefined && isFile(schema.items))
-
-/** The media types a file field accepts, from its `contentMediaType`s (one, or alternatives in `anyOf`). */
-function mediaTypesOf(schema: JsonSchema): string[] {
-  const file = schema.type === 'array' && schema.items ? schema.items : schema
-  const own = typeof file.contentMediaType === 'string' ? [file.contentMediaType] : []
-  return [...own, ...(file.anyOf ?? []).flatMap((option) => (typeof option.contentMediaType === 'string' ? [option.contentMediaType] : []))]
-}
-
 /**
  * When the body holds files: the multipart `encoding` of each file field that names its accepted media types
  * (`{ avatar: { contentType: 'image/png, image/jpeg' } }`), possibly empty; undefined when it holds none.
  */
 function fileEncodings(schema: JsonSchema): Record<string, { contentType: string }> | undefined {
-  const fields = Object.entries(schema.properties ?? {}).filter(([, property]) => isFile(property))
+  const fields = Object.entries(schema.properties ?? {}).filter(([, property]) => isFileSchema(property))
   if (fields.length === 0) return undefined
   const encodings: Record<string, { contentType: string }> = {}
   for (const [name, property] of fields) {
@@ -136,6 +125,7 @@ function fileEncodings(schema: JsonSchema): Record<string, { contentType: string
   return encodings
 }
 
+/** True when `{}` cannot be valid: a required property, or alternatives (anyOf/oneOf) that each require one. */
 function needsBody(schema: JsonSchema): boolean {
   const requires = (variant: JsonSchema) => (variant.required?.length ?? 0) > 0
   return requires(schema) || [schema.anyOf, schema.oneOf].some((variants) => variants?.length && variants.every(requires))

@@ -94,18 +94,26 @@ describe('route()', () => {
     expect(answer).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST', detail: 'The multipart body holds the field "name" that is not valid UTF-8.' } })
   })
 
-  it('stops parsing multipart at the first part past maxFields, each part a file (10-20x the CPU of a field when buffered whole)', async () => {
-    let pulled = 0
-    const part = '--b\r\nContent-Disposition: form-data; name="x"; filename="f"\r\n\r\n1\r\n'
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        pulled++
-        controller.enqueue(new TextEncoder().encode(part.repeat(100)))
-      },
-    })
-    const answer = await read(await route(greet, { bodyLimit: 100 * 1024 * 1024 })(post(body, { 'content-type': 'multipart/form-data; boundary=b' }), noParams))
-    expect(answer).toMatchObject({ status: 400, body: { detail: 'The form has more than 1000 fields.' } })
-    expect(pulled).toBeLessThanOrEqual(12)
+  it('stops parsing multipart at the first file its schema has no file field for, and at the file past maxFiles', async () => {
+    const pulls = { count: 0 }
+    const endless = (part: string) =>
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulls.count++
+          controller.enqueue(new TextEncoder().encode(part.repeat(100)))
+        },
+      })
+    const file = (name: string) => `--b\r\nContent-Disposition: form-data; name="${name}"; filename="f"\r\n\r\n1\r\n`
+    const multipart = { 'content-type': 'multipart/form-data; boundary=b' }
+    const answer = await read(await route(greet, { bodyLimit: 100 * 1024 * 1024 })(post(endless(file('x')), multipart), noParams))
+    expect(answer).toMatchObject({ status: 400, body: { detail: 'The file "x" is not a file field of this operation.' } })
+    expect(pulls.count).toBeLessThanOrEqual(2)
+
+    pulls.count = 0
+    const album = operation({ name: 'album', input: z.object({ photos: z.array(z.file()) }), handler: ({ photos }) => photos.length })
+    const tooMany = await read(await route(album)(post(endless(file('photos')), multipart), noParams))
+    expect(tooMany).toMatchObject({ status: 400, body: { detail: 'The file "photos" is one more than the 10 files a request may carry.' } })
+    expect(pulls.count).toBeLessThanOrEqual(2)
   })
 
   it('reads GET input from the query string', async () => {

@@ -5,12 +5,15 @@ import { cookiesOf, type RequestContext } from '../core/context'
 import { OperationError } from '../core/errors'
 import { formInput } from '../input/coerce'
 import { DeferredInput, execute, type HttpMethod, type Operation } from '../core/operation'
+import type { Outcome } from '../core/middleware'
 import { problemResponse } from './problem'
 import { cors, type CorsOptions } from './cors'
 import { crossSiteRefused, isCrossSiteForm, originCheck } from './csrf'
 import { parseUrlEncoded, type FormLimits } from '../input/form-data'
 import { parseIdempotencyKey } from '../core/idempotency-key'
 import type { JsonLimits } from '../input/json'
+import { fileRulesFor, type FileLimits, type FileRule } from '../input/files'
+import { temporaryFiles, type FileSink, type FileSinkFactory } from '../input/upload'
 
 /** The second argument Next.js 16 passes to a Route Handler. */
 export interface RouteContext {
@@ -38,6 +41,18 @@ export interface RouteOptions {
    * may post forms too; `'*'` never lets a cross-site form through.
    */
   cors?: CorsOptions
+  /**
+   * Files in a multipart body stream to disk as they arrive, each checked against its field's schema (`z.file()
+   * .max(…).mime([…])`) while it does, and are removed when the call ends: read or store them in the handler.
+   */
+  files?: FileOptions
+}
+
+export interface FileOptions extends Partial<FileLimits> {
+  /** Where a request's files go while its call runs; default the OS's temporary directory. */
+  directory?: string
+  /** A sink of your own for each request (e.g. straight to object storage); default `temporaryFiles(directory)`. */
+  sink?: FileSinkFactory
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const satisfies readonly HttpMethod[]
@@ -51,12 +66,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Query string (GET/DELETE) or body, shaped by the operation's schema, with route params laid over it. */
-async function inputOf(op: Operation, request: Request, context: RouteContext | undefined, options: RouteOptions): Promise<unknown> {
+async function inputOf(op: Operation, request: Request, context: RouteContext | undefined, options: RouteOptions, upload: Upload): Promise<unknown> {
   const params = (await context?.params) ?? {}
   const query = readsQuery(request.method)
+  const files = { sink: upload.sink(), rules: upload.rules, maxFileSize: options.files?.maxFileSize, maxFiles: options.files?.maxFiles }
   const body = query
     ? { form: parseUrlEncoded(new URL(request.url).search.slice(1), options.formLimits) }
-    : await readBody(request, { limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, jsonLimits: options.jsonLimits, formLimits: options.formLimits })
+    : await readBody(request, { limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, jsonLimits: options.jsonLimits, formLimits: options.formLimits, files })
   const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form, options.formLimits, { query }) : body.json
   const hasParams = Object.keys(params).length > 0
   // No body reads as an empty object, so a missing field is reported by name rather than "expected object".
@@ -76,6 +92,22 @@ function contextOf(request: Request, responseHeaders: Headers, idempotencyKey: s
     request,
     idempotencyKey,
     responseHeaders,
+  }
+}
+
+/** A request's files: the sink made when a body first needs one, disposed when the call ends. */
+interface Upload {
+  rules: ReadonlyMap<string, FileRule> | undefined
+  sink(): FileSink
+  dispose(): Promise<void>
+}
+
+function uploadFor(rules: ReadonlyMap<string, FileRule> | undefined, options: FileOptions = {}): Upload {
+  let sink: FileSink | undefined
+  return {
+    rules,
+    sink: () => (sink ??= options.sink?.() ?? temporaryFiles(options.directory)),
+    dispose: async () => sink?.dispose(),
   }
 }
 
@@ -101,8 +133,15 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
     }
     // Middleware runs before the body is read: a call it refuses costs no body read. A body that fails
     // to stream is as unexpected as a failing handler: logged with an id, answered with it.
-    const input = new DeferredInput(() => (refusal ? Promise.reject(refusal) : inputOf(op, request, context, options)))
-    const outcome = await execute(op, input, contextOf(request, headers, idempotencyKey))
+    const upload = uploadFor(fileRulesFor(op.input), options.files)
+    const input = new DeferredInput(() => (refusal ? Promise.reject(refusal) : inputOf(op, request, context, options, upload)))
+    let outcome: Outcome<Output>
+    try {
+      outcome = await execute(op, input, contextOf(request, headers, idempotencyKey))
+    } finally {
+      // The call has ended: its uploaded files go, whatever it answers.
+      await upload.dispose().catch((error: unknown) => console.error('[actionroute] could not remove an upload:', error))
+    }
     if (refusal && outcome.ok) return problemResponse(refusal, headers)
     if (!outcome.ok) return problemResponse(outcome.error, headers)
     const location = op.http?.location?.(outcome.data)

@@ -1,20 +1,27 @@
 import { OperationError } from '../core/errors'
+import { acceptsType, DEFAULT_FILE_LIMITS, fileCounter, fileTooLarge, fileTypeRefused, SNIFF_BYTES, sniffType, type FileLimits, type FileRule } from './files'
 import { DEFAULT_FORM_LIMITS } from './form-data'
+import type { FileSink, FileTarget } from './upload'
 
 /** Bounds on a multipart body, each enforced while the bytes arrive, so a refusal stops the work. */
-export interface MultipartLimits {
+export interface MultipartLimits extends FileLimits {
   /** Largest body in bytes: past it, 413. Default 1 MB. */
   limit: number
   /** Most parts: past it, 400 before another byte is parsed. Default 1,000 (`DEFAULT_FORM_LIMITS.maxFields`). */
   maxParts: number
   /** Longest field name or file name, in UTF-16 code units. Default 1,000. */
   maxNameLength: number
+  /** Largest file of a file field whose schema sets no maximum, in bytes. Default 10 MB. */
+  maxFileSize: number
+  /** Most files in one body, and in one list field whose schema sets no `maxItems`. Default 10. */
+  maxFiles: number
 }
 
 export const DEFAULT_MULTIPART_LIMITS: Readonly<MultipartLimits> = Object.freeze({
   limit: 1024 * 1024,
   maxParts: DEFAULT_FORM_LIMITS.maxFields,
   maxNameLength: DEFAULT_FORM_LIMITS.maxNameLength,
+  ...DEFAULT_FILE_LIMITS,
 })
 
 /** The limits given, the defaults for the rest (an `undefined` limit is a default too). */
@@ -22,7 +29,34 @@ const limitsOf = (limits: Partial<MultipartLimits>): MultipartLimits => ({
   limit: limits.limit ?? DEFAULT_MULTIPART_LIMITS.limit,
   maxParts: limits.maxParts ?? DEFAULT_MULTIPART_LIMITS.maxParts,
   maxNameLength: limits.maxNameLength ?? DEFAULT_MULTIPART_LIMITS.maxNameLength,
+  maxFileSize: limits.maxFileSize ?? DEFAULT_MULTIPART_LIMITS.maxFileSize,
+  maxFiles: limits.maxFiles ?? DEFAULT_MULTIPART_LIMITS.maxFiles,
 })
+
+/**
+ * Where a parser puts files: in memory (the default, for bodies already read whole), or streamed into a sink
+ * as they arrive, each checked against its field's rule. `rules` undefined: the schema could not be described,
+ * so any field may hold files, up to the limits' defaults.
+ */
+export interface MultipartFiles {
+  sink: FileSink
+  rules: ReadonlyMap<string, FileRule> | undefined
+}
+
+/** The most file bytes a body may carry under `rules` (or the defaults), for the limit of the whole body. */
+export function fileAllowance(rules: ReadonlyMap<string, FileRule> | undefined, limits: Partial<MultipartLimits> = {}): number {
+  const { maxFileSize, maxFiles } = limitsOf(limits)
+  if (!rules) return maxFileSize * maxFiles
+  let total = 0
+  let files = 0
+  for (const rule of rules.values()) {
+    const count = rule.many ? (rule.maxItems ?? maxFiles) : 1
+    files += count
+    total += count * (rule.maxSize ?? maxFileSize)
+  }
+  // Never more than maxFiles files in all: the largest ones, at most.
+  return files <= maxFiles ? total : Math.min(total, maxFiles * Math.max(...[...rules.values()].map((rule) => rule.maxSize ?? maxFileSize)))
+}
 
 const bad = (message: string) => new OperationError('BAD_REQUEST', `The multipart body is malformed: ${message}`)
 const tooLarge = (limit: number) => new OperationError('PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${limit} bytes.`)
@@ -122,6 +156,18 @@ function headOf(block: Buffer, limits: MultipartLimits): PartHead {
   return { name, filename, type }
 }
 
+interface StreamedFile {
+  field: string
+  filename: string
+  claimed: string
+  rule: FileRule
+  maxSize: number
+  size: number
+  /** The first bytes, until there are enough to sniff the type; then undefined. */
+  head: Buffer[] | undefined
+  target: Promise<FileTarget> | undefined
+}
+
 const enum State {
   /** Before the first delimiter: a preamble, which RFC 2046 says to ignore. */
   Preamble,
@@ -155,11 +201,27 @@ export class MultipartParser {
   readonly #limits: MultipartLimits
   /** The most header bytes one part may have: room for a name and a file name at their limits, 4 bytes a character. */
   readonly #headerLimit: number
+  readonly #files: MultipartFiles | undefined
+  /** The file part being streamed into the sink. */
+  #file: StreamedFile | undefined
+  readonly #countFile: ReturnType<typeof fileCounter> | undefined
+  #fieldBytes = 0
+  /** Form entries in order; a streamed file's slot is filled once the sink has all of it. */
+  readonly #entries: [string, FormDataEntryValue | undefined][] = []
+  /** The sink's work, in order: each file created, written and finished before the next step. */
+  #work: Promise<void> = Promise.resolve()
 
-  constructor(boundary: string, limits: Partial<MultipartLimits> = {}) {
+  constructor(boundary: string, limits: Partial<MultipartLimits> = {}, files?: MultipartFiles) {
     this.#delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1')
     this.#limits = limitsOf(limits)
     this.#headerLimit = 8 * this.#limits.maxNameLength + 4096
+    this.#files = files
+    this.#countFile = files && fileCounter(files.rules, this.#limits)
+  }
+
+  /** Resolves once the sink holds every byte pushed so far; rejects with the sink's failure. Await it before pushing more. */
+  settled(): Promise<void> {
+    return this.#work
   }
 
   /** True once the close delimiter has been read: what follows is epilogue, and need not be read. */
@@ -193,6 +255,7 @@ export class MultipartParser {
           this.#carry = Buffer.from(data.subarray(stop))
         } else {
           this.#head = headOf(this.#take(), this.#limits)
+          this.#startFile(this.#head)
           this.#state = State.Body
           at = end + HEADER_END.length
         }
@@ -214,11 +277,19 @@ export class MultipartParser {
     if (at < data.length && this.#state !== State.Done) this.#carry = Buffer.concat([this.#carry, data.subarray(at)])
   }
 
-  /** The body has ended: anything but a close delimiter behind us (or no byte at all) means it was cut short. */
+  /**
+   * The body has ended: anything but a close delimiter behind us (or no byte at all) means it was cut short.
+   * With a sink, call it once `settled()` has resolved.
+   */
   end(): FormData {
     if (this.#state !== State.Done && !this.#empty) {
       throw bad(this.#parts === 0 && this.#state === State.Preamble ? 'no boundary was found in it.' : 'it ends before its closing boundary.')
     }
+    for (const [name, value] of this.#entries) {
+      if (value === undefined) throw new Error('MultipartParser.end() was called before settled() resolved.')
+      this.form.append(name, value)
+    }
+    this.#entries.length = 0
     return this.form
   }
 
@@ -229,14 +300,69 @@ export class MultipartParser {
 
   #endPart(): void {
     const { name, filename, type } = this.#head!
-    const bytes = this.#take()
-    if (filename === undefined) this.form.append(name, decode(bytes, `the field ${JSON.stringify(name.slice(0, 40))}`))
-    else this.form.append(name, new File([new Uint8Array(bytes)], filename, { type: type || 'application/octet-stream' }))
     this.#head = undefined
+    if (this.#file) return this.#endFile()
+    const bytes = this.#take()
+    if (filename === undefined) this.#entries.push([name, decode(bytes, `the field ${JSON.stringify(name.slice(0, 40))}`)])
+    else this.#entries.push([name, new File([new Uint8Array(bytes)], filename, { type: type || 'application/octet-stream' })])
+  }
+
+  /** A file part's headers are read: with a sink, its file is counted against its field and streamed from here on. */
+  #startFile({ name, filename, type }: PartHead): void {
+    if (!this.#countFile || filename === undefined) return
+    const { rule, maxSize } = this.#countFile(name)
+    this.#file = { field: name, filename, claimed: type, rule, maxSize, size: 0, head: [], target: undefined }
+  }
+
+  /** A streamed file's bytes: counted against its limit, held until its type is known, then queued for the sink. */
+  #fileBytes(file: StreamedFile, bytes: Buffer): void {
+    file.size += bytes.length
+    if (file.size > file.maxSize) throw fileTooLarge(file.field, file.maxSize)
+    if (file.head) {
+      file.head.push(Buffer.from(bytes))
+      if (file.size >= SNIFF_BYTES) this.#openFile(file)
+    } else {
+      // No copy: settled() is awaited before the next chunk is pushed, so these bytes are written before they can change.
+      this.#queue(() => file.target!.then((target) => target.write(bytes)))
+    }
+  }
+
+  /** Enough of the file to know its type: refused if its field does not take that type, else its sink file opened. */
+  #openFile(file: StreamedFile): void {
+    const head = Buffer.concat(file.head!)
+    file.head = undefined
+    const type = sniffType(head.subarray(0, SNIFF_BYTES), file.claimed)
+    if (!acceptsType(file.rule.types, type)) throw fileTypeRefused(file.field, type, file.rule.types)
+    const created = this.#files!.sink.create({ field: file.field, name: file.filename, type })
+    // Observed here so that a refusal thrown before the next settled() leaves no unhandled rejection behind.
+    created.catch(() => {})
+    file.target = created
+    this.#queue(() => created.then((target) => target.write(head)))
+  }
+
+  #endFile(): void {
+    const file = this.#file!
+    this.#file = undefined
+    // A file input left empty: browsers send a part with an empty file name and no bytes. Nothing was chosen.
+    if (file.size === 0 && file.filename === '') return
+    if (file.head) this.#openFile(file)
+    const entry: [string, FormDataEntryValue | undefined] = [file.field, undefined]
+    this.#entries.push(entry)
+    this.#queue(async () => {
+      entry[1] = await (await file.target!).finish()
+    })
+  }
+
+  #queue(step: () => Promise<void>): void {
+    this.#work = this.#work.then(step)
+    this.#work.catch(() => {})
   }
 
   #collect(bytes: Buffer): void {
     if (bytes.length === 0) return
+    if (this.#file) return this.#fileBytes(this.#file, bytes)
+    // With files streamed apart, `limit` bounds what stays in memory: the fields and their headers.
+    if (this.#files && (this.#fieldBytes += bytes.length) > this.#limits.limit) throw tooLarge(this.#limits.limit)
     // A view into a chunk the stream may reuse: keep a copy.
     this.#collected.push(Buffer.from(bytes))
     this.#collectedSize += bytes.length
@@ -254,11 +380,18 @@ export class MultipartParser {
  * Reads a `multipart/form-data` body as it streams in, stopping at the first limit it passes: 413 past
  * `limit` bytes (declared or streamed), 400 past `maxParts` parts or for anything malformed. An empty
  * body is an empty form. What follows the closing boundary is not read.
+ *
+ * With `files`, each file streams into `files.sink` as it arrives, checked against its field's rule while it does
+ * (413 past its size, 415 for a type its field does not take, 400 for a file no field takes or one too many), and
+ * `limit` bounds the other fields; the body may carry the files' allowance beyond it. On any failure, and when the
+ * client goes away mid-upload, the sink is disposed before this rejects; otherwise the caller disposes it when the
+ * call ends.
  */
-export async function readMultipart(request: Request, limits: Partial<MultipartLimits> = {}): Promise<FormData> {
+export async function readMultipart(request: Request, limits: Partial<MultipartLimits> = {}, files?: MultipartFiles): Promise<FormData> {
   const { limit } = limitsOf(limits)
-  if (Number(request.headers.get('content-length')) > limit) throw tooLarge(limit)
-  const parser = new MultipartParser(boundaryOf(request.headers.get('content-type') ?? ''), limits)
+  const total = files ? limit + fileAllowance(files.rules, limits) : limit
+  if (Number(request.headers.get('content-length')) > total) throw tooLarge(total)
+  const parser = new MultipartParser(boundaryOf(request.headers.get('content-type') ?? ''), limits, files)
   if (!request.body) return parser.end()
   const reader = request.body.getReader()
   let size = 0
@@ -268,10 +401,20 @@ export async function readMultipart(request: Request, limits: Partial<MultipartL
       const { done, value } = await reader.read()
       if ((ended = done)) break
       size += value.byteLength
-      if (size > limit) throw tooLarge(limit)
+      if (size > total) throw tooLarge(total)
       parser.push(value)
+      await parser.settled()
     }
+    await parser.settled()
     return parser.end()
+  } catch (error) {
+    if (files) {
+      await parser.settled().catch(() => {})
+      await files.sink.dispose()
+    }
+    // The client went away mid-body: nobody reads the answer, but the log should not call it unexpected.
+    if (!(error instanceof OperationError) && request.signal.aborted) throw new OperationError('BAD_REQUEST', 'The request body was cut off: the client closed the connection.')
+    throw error
   } finally {
     if (!ended) await reader.cancel().catch(() => {})
   }

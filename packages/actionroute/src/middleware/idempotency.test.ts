@@ -24,7 +24,7 @@ function counted(store: IdempotencyStore, delayMs = 20) {
   const runs: string[] = []
   const op = base.use(idempotency({ store, formWait: 2_000 })).operation({
     name: 'addItem',
-    input: z.object({ name: z.string().min(1) }),
+    input: z.object({ name: z.string().min(1), picture: z.file().optional() }),
     handler: async ({ name }) => {
       runs.push(name)
       await new Promise((resolve) => setTimeout(resolve, delayMs))

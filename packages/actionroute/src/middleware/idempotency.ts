@@ -54,7 +54,11 @@ export function callerOf(ctx: Context): string {
 /** The input with each file (a Blob) replaced by its name, type, size and the SHA-256 of its bytes. */
 async function withFileDigests(value: unknown): Promise<unknown> {
   if (value instanceof Blob) {
-    const sha256 = createHash('sha256').update(new Uint8Array(await value.arrayBuffer())).digest('hex')
+    // Streamed: an uploaded file lives on disk until read, and need not be whole in memory to be hashed.
+    const hash = createHash('sha256')
+    const reader = value.stream().getReader()
+    for (let read = await reader.read(); !read.done; read = await reader.read()) hash.update(read.value)
+    const sha256 = hash.digest('hex')
     return { $file: { name: value instanceof File ? value.name : null, type: value.type, size: value.size, sha256 } }
   }
   if (Array.isArray(value)) return Promise.all(value.map(withFileDigests))

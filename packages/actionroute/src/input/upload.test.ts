@@ -1,0 +1,231 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import fc from 'fast-check'
+import { afterAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { OperationError } from '../core/errors'
+import { action, formAction, idle, operation, route } from '../index'
+import { withActionContext } from '../testing'
+import { fileRulesFor } from './files'
+import { readMultipart } from './multipart'
+import { temporaryFiles } from './upload'
+
+// Files streamed into the temporary-file sink: what arrives is what the handler reads, limits stop the reading,
+// and nothing is left on disk whatever happens.
+
+const root = mkdtempSync(path.join(tmpdir(), 'actionroute-upload-test-'))
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+let dirs = 0
+/** A directory of its own for one test's sinks: empty again once every upload in it has ended. */
+const freshDir = () => {
+  const dir = path.join(root, String(++dirs))
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir)
+  return dir
+}
+const leftIn = (dir: string) => readdirSync(dir, { recursive: true })
+
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+const MULTIPART = 'multipart/form-data; boundary=b'
+const fileHead = (field: string, filename: string, type = 'application/octet-stream') =>
+  `--b\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`
+
+/** A request whose body is `chunks`, then (unless `endless`) nothing; `pulled` counts the bytes the reader took. */
+function streamed(chunks: Uint8Array[], { endless, signal }: { endless?: Uint8Array; signal?: AbortSignal } = {}) {
+  const pulled = { bytes: 0 }
+  let next = 0
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const chunk = next < chunks.length ? chunks[next++]! : endless
+      if (!chunk) return controller.close()
+      pulled.bytes += chunk.byteLength
+      controller.enqueue(chunk)
+    },
+  })
+  const request = new Request('http://test/upload', { method: 'POST', body, headers: { 'content-type': MULTIPART }, duplex: 'half', signal } as RequestInit)
+  return { request, pulled }
+}
+
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => {
+      if (!(error instanceof OperationError)) throw error
+      return { status: error.status, message: error.message }
+    },
+  )
+
+describe('readMultipart with a sink', () => {
+  const rules = fileRulesFor(z.object({ note: z.string().optional(), docs: z.array(z.file().max(4_096)).max(5) }))
+
+  it('streams files to disk and hands each on as a lazy File of the same bytes, for generated bodies cut anywhere', async () => {
+    const dir = freshDir()
+    const entry = fc.oneof(
+      fc.record({ note: fc.string({ maxLength: 30 }).filter((text) => !/[\r\n]/.test(text)) }),
+      fc.record({ bytes: fc.uint8Array({ maxLength: 4_096 }), name: fc.constantFrom('a.txt', 'pic.png', '../../etc/passwd', 'x\u202Egnp.exe') }),
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.array(entry, { maxLength: 5 }), fc.array(fc.integer({ min: 1, max: 4_000 }), { maxLength: 6 }), async (entries, cuts) => {
+        const form = new FormData()
+        for (const item of entries) {
+          if ('note' in item) form.append('note', item.note)
+          else form.append('docs', new File([item.bytes], item.name, { type: 'application/octet-stream' }))
+        }
+        const encoded = new Request('http://test/', { method: 'POST', body: form })
+        const body = new Uint8Array(await encoded.arrayBuffer())
+        const chunks: Uint8Array<ArrayBuffer>[] = []
+        let from = 0
+        for (const cut of [...cuts, body.length]) {
+          chunks.push(body.subarray(from, Math.min(body.length, from + cut)))
+          from = Math.min(body.length, from + cut)
+        }
+        const request = new Request('http://test/', { method: 'POST', body: new Blob(chunks).stream(), headers: { 'content-type': encoded.headers.get('content-type')! }, duplex: 'half' } as RequestInit)
+        const sink = temporaryFiles(dir)
+        try {
+          const parsed = await readMultipart(request, {}, { sink, rules })
+          const got = await Promise.all([...parsed].map(async ([name, value]) => (typeof value === 'string' ? [name, value] : [name, value.name, [...new Uint8Array(await value.arrayBuffer())]])))
+          const want = entries
+            // An empty file without a name is "no file chosen"; these all have names, so every one is kept.
+            .map((item) => ('note' in item ? ['note', item.note] : ['docs', item.name, [...item.bytes]]))
+          expect(got).toEqual(want)
+        } finally {
+          await sink.dispose()
+        }
+        expect(leftIn(dir)).toEqual([])
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it('answers 413 for a file past its limit after reading little more than the limit, and leaves nothing behind', async () => {
+    const dir = freshDir()
+    // Small chunks: the file is on disk, partly written, when the limit is passed.
+    const chunk = new Uint8Array(1_024).fill(0x61)
+    const { request, pulled } = streamed([Buffer.from(fileHead('docs', 'big.txt', 'text/plain'))], { endless: chunk })
+    expect(await refusal(readMultipart(request, {}, { sink: temporaryFiles(dir), rules }))).toEqual({ status: 413, message: 'The file "docs" is larger than 4,096 bytes.' })
+    expect(pulled.bytes).toBeLessThan(4_096 + 3 * chunk.byteLength)
+    expect(leftIn(dir)).toEqual([])
+  })
+
+  it('answers 415 as soon as the first bytes show a type the field does not take', async () => {
+    const dir = freshDir()
+    const images = fileRulesFor(z.object({ avatar: z.file().mime(['image/png', 'image/webp']) }))
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    const { request, pulled } = streamed([Buffer.from(fileHead('avatar', 'cat.png', 'image/png')), svg], { endless: new Uint8Array(65_536) })
+    expect(await refusal(readMultipart(request, {}, { sink: temporaryFiles(dir), rules: images }))).toEqual({
+      status: 415,
+      message: 'The file "avatar" is application/octet-stream; it must be image/png, image/webp.',
+    })
+    expect(pulled.bytes).toBeLessThan(200_000)
+    expect(leftIn(dir)).toEqual([])
+  })
+
+  it('stops at the file past the most a field takes, and refuses a file in a field that is not a file field', async () => {
+    const dir = freshDir()
+    const file = Buffer.from(`${fileHead('docs', 'a.txt', 'text/plain')}hello\r\n`)
+    const { request } = streamed([], { endless: file })
+    expect(await refusal(readMultipart(request, {}, { sink: temporaryFiles(dir), rules }))).toEqual({ status: 400, message: 'The file "docs" is one more than the 5 this field takes.' })
+    const other = streamed([Buffer.from(`${fileHead('note', 'a.txt')}x\r\n--b--\r\n`)])
+    expect(await refusal(readMultipart(other.request, {}, { sink: temporaryFiles(dir), rules }))).toEqual({ status: 400, message: 'The file "note" is not a file field of this operation.' })
+    expect(leftIn(dir)).toEqual([])
+  })
+
+  it('removes a half-written file when the client goes away mid-upload, and says the body was cut off', async () => {
+    const dir = freshDir()
+    const abort = new AbortController()
+    let sent = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (++sent === 1) return controller.enqueue(Buffer.from(fileHead('docs', 'a.png', 'image/png')))
+        if (sent < 4) return controller.enqueue(Buffer.concat([PNG, Buffer.alloc(500)]))
+        abort.abort()
+        controller.error(new Error('aborted'))
+      },
+    })
+    const request = new Request('http://test/', { method: 'POST', body, headers: { 'content-type': MULTIPART }, duplex: 'half', signal: abort.signal } as RequestInit)
+    expect(await refusal(readMultipart(request, {}, { sink: temporaryFiles(dir), rules }))).toEqual({ status: 400, message: 'The request body was cut off: the client closed the connection.' })
+    expect(leftIn(dir)).toEqual([])
+  })
+})
+
+describe('route() with files', () => {
+  const dir = freshDir()
+  const seen: { name: string; type: string; size: number; bytes: number[] }[] = []
+  const setAvatar = operation({
+    name: 'setAvatar',
+    input: z.object({ id: z.string(), avatar: z.file().max(1_024).mime(['image/png']) }),
+    handler: async ({ avatar, id }) => {
+      seen.push({ name: avatar.name, type: avatar.type, size: avatar.size, bytes: [...new Uint8Array(await avatar.arrayBuffer())].slice(0, 8) })
+      if (id === 'fail') throw new Error('the store is down')
+      return { stored: avatar.size }
+    },
+  })
+  const handler = route(setAvatar, { files: { directory: dir } })
+  const send = (id: string, file: File) => {
+    const form = new FormData()
+    form.set('id', id)
+    form.set('avatar', file)
+    return handler(new Request('http://test/avatar', { method: 'POST', body: form }), { params: Promise.resolve({}) })
+  }
+
+  it("gives the handler the file's bytes with its sniffed type, and removes the file once the call has answered, or failed", async () => {
+    const png = new File([Buffer.concat([PNG, Buffer.alloc(100, 1)])], '../../me.png', { type: 'application/octet-stream' })
+    const answer = await send('1', png)
+    expect([answer.status, await answer.json()]).toEqual([200, { stored: 108 }])
+    expect(seen.at(-1)).toEqual({ name: '../../me.png', type: 'image/png', size: 108, bytes: [...PNG] })
+    expect(leftIn(dir)).toEqual([])
+    expect((await send('fail', png)).status).toBe(500)
+    expect(leftIn(dir)).toEqual([])
+  })
+
+  it('refuses the wrong type and the oversize file on the route door with problem+json naming the field', async () => {
+    const jpeg = await send('1', new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2])], 'me.png', { type: 'image/png' }))
+    expect([jpeg.status, await jpeg.json()]).toMatchObject([415, { code: 'UNSUPPORTED_MEDIA_TYPE', issues: [{ path: 'avatar', message: 'This file is image/jpeg; choose image/png.' }] }])
+    const big = await send('1', new File([Buffer.concat([PNG, Buffer.alloc(2_000)])], 'me.png', { type: 'image/png' }))
+    expect([big.status, (await big.json()).issues]).toEqual([413, [{ path: 'avatar', message: 'The file is larger than 1 KB.' }]])
+    expect(leftIn(dir)).toEqual([])
+  })
+})
+
+describe('the action doors with files', () => {
+  const stored: { type: string; bytes: number[] }[] = []
+  const setAvatar = operation({
+    name: 'setAvatarAction',
+    input: z.object({ name: z.string(), avatar: z.file().max(1_024).mime(['image/png']).optional() }),
+    handler: async ({ name, avatar }) => {
+      if (avatar) stored.push({ type: avatar.type, bytes: [...new Uint8Array(await avatar.arrayBuffer())].slice(0, 8) })
+      return { name, hasAvatar: avatar !== undefined }
+    },
+  })
+  const submit = formAction(setAvatar)
+  const call = action(setAvatar)
+  const form = (avatar: File) => {
+    const data = new FormData()
+    data.set('name', 'Ada')
+    data.set('avatar', avatar)
+    return data
+  }
+
+  it('checks a file as the route door does: sniffed type handed on, the wrong type and the oversize file refused on the field', async () => {
+    const png = new File([Buffer.concat([PNG, Buffer.alloc(10)])], 'me', { type: '' })
+    expect(await withActionContext({}, () => submit(idle, form(png)))).toMatchObject({ status: 'success', data: { hasAvatar: true } })
+    expect(stored.at(-1)).toEqual({ type: 'image/png', bytes: [...PNG] })
+    const svg = new File(['<svg/>'], 'me.png', { type: 'image/png' })
+    expect(await withActionContext({}, () => submit(idle, form(svg)))).toMatchObject({
+      status: 'error',
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      fieldErrors: { avatar: ['This file is application/octet-stream; choose image/png.'] },
+      values: { name: 'Ada' },
+    })
+    const big = new File([Buffer.concat([PNG, Buffer.alloc(2_000)])], 'me.png', { type: 'image/png' })
+    expect(await withActionContext({}, () => submit(idle, form(big)))).toMatchObject({ status: 'error', code: 'PAYLOAD_TOO_LARGE', fieldErrors: { avatar: ['The file is larger than 1 KB.'] } })
+    // Called with an object, as a client component may: the same check, as a value.
+    expect(await withActionContext({}, () => call({ name: 'Ada', avatar: svg }))).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 } })
+    expect(await withActionContext({}, () => call({ name: 'Ada', avatar: png }))).toEqual({ ok: true, data: { name: 'Ada', hasAvatar: true } })
+  })
+
+  it('reads an empty file input as no file chosen', async () => {
+    expect(await withActionContext({}, () => submit(idle, form(new File([], '', { type: 'application/octet-stream' }))))).toMatchObject({ status: 'success', data: { hasAvatar: false } })
+  })
+})
