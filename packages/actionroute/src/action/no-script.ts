@@ -40,21 +40,43 @@ function fitted(state: FormState): string {
   return JSON.stringify(state.status === 'error' ? { status: 'error', code: state.code, formError: state.formError.slice(0, 500), values: {} } : { status: 'success' })
 }
 
+/** The outcome cookie's attributes: HttpOnly, SameSite=Lax, 30 s, Secure when the page was https. */
+const outcomeCookie = (referer: string | null) =>
+  ({ httpOnly: true, sameSite: 'lax', path: '/', maxAge: OUTCOME_SECONDS, secure: referer?.startsWith('https:') ?? false }) as const
+
 /**
  * Answers a form sent without JavaScript with a 303 back to its page, the outcome in a cookie for
  * `formOutcome(op)` (HttpOnly, SameSite=Lax, 30 s). Throws Next's redirect: call it last.
  */
 export async function redirectWithOutcome(operation: string, state: FormState, headers: Headers): Promise<never> {
   const referer = headers.get('referer')
-  const store = await cookies()
-  store.set(cookieName(operation), fitted(state), {
-    httpOnly: true,
-    sameSite: 'lax',
-    path: '/',
-    maxAge: OUTCOME_SECONDS,
-    secure: referer?.startsWith('https:') ?? false,
-  })
+  ;(await cookies()).set(cookieName(operation), fitted(state), outcomeCookie(referer))
   redirect(backTo(referer), RedirectType.push)
+}
+
+/**
+ * The same answer from a Route Handler, as a Response: a form posted straight to an operation's route by a browser
+ * (a large upload, past what a Server Action takes) comes back to its page, its outcome for `formOutcome(op)`.
+ * The cookie is written as Next's `cookies()` writes and reads it (the value URI-encoded).
+ */
+export function outcomeRedirect(operation: string, state: FormState, request: Request, headers: Headers): Response {
+  const referer = request.headers.get('referer')
+  const { maxAge, secure } = outcomeCookie(referer)
+  const cookie = `${cookieName(operation)}=${encodeURIComponent(fitted(state))}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`
+  headers.append('set-cookie', cookie)
+  headers.set('location', backTo(referer))
+  headers.set('cache-control', 'no-store')
+  return new Response(null, { status: 303, headers })
+}
+
+/**
+ * The request is a form the browser itself posted, navigating (no script sent it): `Sec-Fetch-Mode: navigate`, or
+ * without Fetch Metadata (older browsers), an `Accept` that asks for HTML. fetch() and API clients send neither.
+ */
+export function isBrowserNavigation(request: Request): boolean {
+  const mode = request.headers.get('sec-fetch-mode')
+  if (mode !== null) return mode === 'navigate'
+  return (request.headers.get('accept') ?? '').includes('text/html')
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)

@@ -14,6 +14,8 @@ import { parseIdempotencyKey } from '../core/idempotency-key'
 import type { JsonLimits } from '../input/json'
 import { fileRulesFor, type FileLimits, type FileRule } from '../input/files'
 import { temporaryFiles, type FileSink, type FileSinkFactory } from '../input/upload'
+import { defaultMessage, errorState, successState } from '../action/envelope'
+import { isBrowserNavigation, outcomeRedirect } from '../action/no-script'
 
 /** The second argument Next.js 16 passes to a Route Handler. */
 export interface RouteContext {
@@ -46,6 +48,13 @@ export interface RouteOptions {
    * .max(…).mime([…])`) while it does, and are removed when the call ends: read or store them in the handler.
    */
   files?: FileOptions
+  /**
+   * `'redirect'`: a form a browser posts here by itself (`<form action="/api/…" method="post">`, JavaScript off) is
+   * answered with a 303 back to its page, the outcome in a cookie for `formOutcome(op)`, as `formAction(op,
+   * { withoutJavaScript: 'redirect' })` answers. So a form too large for a Server Action (a file upload) still works
+   * without JavaScript. Other callers (fetch, API clients) get JSON and problem+json as always.
+   */
+  browserForms?: 'redirect'
 }
 
 export interface FileOptions extends Partial<FileLimits> {
@@ -73,6 +82,7 @@ async function inputOf(op: Operation, request: Request, context: RouteContext | 
   const body = query
     ? { form: parseUrlEncoded(new URL(request.url).search.slice(1), options.formLimits) }
     : await readBody(request, { limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, jsonLimits: options.jsonLimits, formLimits: options.formLimits, files })
+  if (options.browserForms && body && 'form' in body && !query) upload.form = body.form instanceof FormData ? body.form : formDataOf(body.form)
   const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form, options.formLimits, { query }) : body.json
   const hasParams = Object.keys(params).length > 0
   // No body reads as an empty object, so a missing field is reported by name rather than "expected object".
@@ -81,6 +91,18 @@ async function inputOf(op: Operation, request: Request, context: RouteContext | 
   if (isPlainObject(source)) return hasParams ? { ...source, ...params } : source
   if (!hasParams) return source
   throw new OperationError('BAD_REQUEST', 'The request body must be a JSON object.')
+}
+
+/** A urlencoded or multipart body, posted by a browser navigating: an HTML form sent without JavaScript. */
+const isBrowserForm = (request: Request) =>
+  !readsQuery(request.method) &&
+  /^\s*(application\/x-www-form-urlencoded|multipart\/form-data)\s*(;|$)/i.test(request.headers.get('content-type') ?? '') &&
+  isBrowserNavigation(request)
+
+function formDataOf(params: URLSearchParams): FormData {
+  const form = new FormData()
+  for (const [name, value] of params) form.append(name, value)
+  return form
 }
 
 function contextOf(request: Request, responseHeaders: Headers, idempotencyKey: string | undefined): RequestContext {
@@ -98,6 +120,8 @@ function contextOf(request: Request, responseHeaders: Headers, idempotencyKey: s
 /** A request's files: the sink made when a body first needs one, disposed when the call ends. */
 interface Upload {
   rules: ReadonlyMap<string, FileRule> | undefined
+  /** The form the body held (urlencoded or multipart), for a browser form's answer to echo what was typed. */
+  form?: FormData
   sink(): FileSink
   dispose(): Promise<void>
 }
@@ -141,6 +165,16 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
     } finally {
       // The call has ended: its uploaded files go, whatever it answers.
       await upload.dispose().catch((error: unknown) => console.error('[actionroute] could not remove an upload:', error))
+    }
+    // A form from another site is refused as problem+json, never sent back to a page of ours with a message.
+    if (options.browserForms === 'redirect' && refusal?.code !== 'CROSS_SITE_REQUEST' && isBrowserForm(request)) {
+      // The form's fields when it was read; a body refused part-way (a file too large) echoes none.
+      const state = !outcome.ok
+        ? errorState(refusal ?? outcome.error, upload.form ?? null)
+        : refusal
+          ? errorState(refusal, upload.form ?? null)
+          : successState(outcome.data, defaultMessage(outcome.data))
+      return outcomeRedirect(op.name, state, request, headers)
     }
     if (refusal && outcome.ok) return problemResponse(refusal, headers)
     if (!outcome.ok) return problemResponse(outcome.error, headers)

@@ -229,3 +229,56 @@ describe('the action doors with files', () => {
     expect(await withActionContext({}, () => submit(idle, form(new File([], '', { type: 'application/octet-stream' }))))).toMatchObject({ status: 'success', data: { hasAvatar: false } })
   })
 })
+
+describe("route(op, { browserForms: 'redirect' }): a form posted to the route without JavaScript", () => {
+  const named = operation({
+    name: 'uploadNamed',
+    input: z.object({ name: z.string().min(2, 'At least 2 characters'), avatar: z.file().max(64).mime(['image/png']).optional() }),
+    handler: ({ name }) => ({ message: `Saved ${name}` }),
+  })
+  const handler = route(named, { browserForms: 'redirect' })
+  const navigate = { 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'same-origin', origin: 'https://app.test', referer: 'https://app.test/users/7?tab=profile' }
+  const post = (form: FormData, headers: Record<string, string>) =>
+    handler(new Request('https://app.test/api/upload', { method: 'POST', body: form, headers }), { params: Promise.resolve({}) })
+  const outcomeOf = (answer: Response) => {
+    const cookie = answer.headers.get('set-cookie') ?? ''
+    const [, value = ''] = /^actionroute-form\.uploadNamed=([^;]*)/.exec(cookie) ?? []
+    return { status: answer.status, location: answer.headers.get('location'), state: value ? JSON.parse(decodeURIComponent(value)) : undefined, secure: cookie.includes('; Secure'), httpOnly: cookie.includes('HttpOnly') }
+  }
+  const form = (name: string, avatar?: File) => {
+    const data = new FormData()
+    data.set('name', name)
+    if (avatar) data.set('avatar', avatar)
+    return data
+  }
+
+  it('answers 303 back to the page, with the outcome in the cookie formOutcome() reads', async () => {
+    expect(outcomeOf(await post(form('Ada', new File([PNG], 'a.png')), navigate))).toEqual({
+      status: 303,
+      location: '/users/7?tab=profile',
+      state: { status: 'success', message: 'Saved Ada', data: { message: 'Saved Ada' } },
+      secure: true,
+      httpOnly: true,
+    })
+    expect(outcomeOf(await post(form('A'), navigate)).state).toEqual({
+      status: 'error',
+      code: 'VALIDATION_FAILED',
+      fieldErrors: { name: ['At least 2 characters'] },
+      formError: 'Please correct the fields marked below.',
+      values: { name: 'A' },
+    })
+    // Refused part-way through the body: the file's field says why.
+    const big = outcomeOf(await post(form('Ada', new File([PNG, new Uint8Array(100)], 'a.png')), navigate))
+    expect([big.status, big.state.fieldErrors]).toEqual([303, { avatar: ['The file is larger than 64 bytes.'] }])
+  })
+
+  it('answers fetch, API clients and other sites as before: JSON, problem+json, 403', async () => {
+    const fromScript = await post(form('Ada'), { 'sec-fetch-mode': 'cors', origin: 'https://app.test', referer: 'https://app.test/' })
+    expect([fromScript.status, await fromScript.json()]).toEqual([200, { message: 'Saved Ada' }])
+    expect((await post(form('A'), { accept: '*/*' })).status).toBe(422)
+    const crossSite = await post(form('Ada'), { ...navigate, origin: 'https://evil.test', 'sec-fetch-site': 'cross-site', referer: 'https://evil.test/' })
+    expect([crossSite.status, crossSite.headers.get('set-cookie')]).toEqual([403, null])
+    // No Referer, or one that tries to leave the site: back to a path on this origin.
+    expect(outcomeOf(await post(form('Ada'), { ...navigate, referer: 'https://app.test//evil.test/x' })).location).toBe('/evil.test/x')
+  })
+})
