@@ -15,6 +15,12 @@ export interface HttpOptions<Output> {
   status?: number
   /** A `Location` header for the response, e.g. the URL of what was created. */
   location?(data: Output): string
+  /**
+   * The success is a file, not JSON: the media types it may have, for OpenAPI. The handler returns a `Response`
+   * (its bytes, `Content-Type`, `ETag`…), which the route door sends as it is, with the door's own headers added
+   * (a request id, RateLimit…). Serve such an operation on the route door only: a Response is no action's value.
+   */
+  produces?: readonly string[]
 }
 
 export interface OperationConfig<Schema extends StandardSchemaV1, Output, Locals extends object = object, Errors extends ErrorFactories = NoErrors> {

@@ -180,4 +180,15 @@ describe('openapi() with file fields', () => {
     expect(multipart.encoding).toEqual({ avatar: { contentType: 'image/png, image/jpeg' } })
     expect(multipart.schema.properties.extras).toMatchObject({ type: 'array', items: { format: 'binary' } })
   })
+
+  it('documents a file response (http.produces) by its media types, not as JSON', () => {
+    const picture = operation({ name: 'picture', input: z.object({ id: z.string() }), http: { produces: ['image/webp', 'image/png'] }, handler: () => new Response() })
+    const document = openapi({ info: { title: 't', version: '1' }, paths: { '/pictures/{id}': { GET: picture } } }) as unknown as {
+      paths: Record<string, { get: { responses: Record<string, { content: Record<string, unknown> }> } }>
+    }
+    expect(document.paths['/pictures/{id}']!.get.responses['200']!.content).toEqual({
+      'image/webp': { schema: { type: 'string', contentMediaType: 'image/webp' } },
+      'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } },
+    })
+  })
 })

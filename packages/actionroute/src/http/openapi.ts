@@ -125,6 +125,9 @@ function fileEncodings(schema: JsonSchema): Record<string, { contentType: string
   return encodings
 }
 
+/** A response that is a file of one of `types`: its bytes, each media type with the schema 3.1 gives raw content. */
+const fileContent = (types: readonly string[]) => Object.fromEntries(types.map((type) => [type, { schema: { type: 'string', contentMediaType: type } }]))
+
 /** True when `{}` cannot be valid: a required property, or alternatives (anyOf/oneOf) that each require one. */
 function needsBody(schema: JsonSchema): boolean {
   const requires = (variant: JsonSchema) => (variant.required?.length ?? 0) > 0
@@ -218,7 +221,7 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
   const success = {
     description: status === 201 ? 'Created' : status === 204 ? 'No content' : 'OK',
     ...(op.http?.location ? { headers: location } : {}),
-    ...(status === 204 ? {} : { content: { 'application/json': { schema: output } } }),
+    ...(status === 204 ? {} : { content: op.http?.produces ? fileContent(op.http.produces) : { 'application/json': { schema: output } } }),
   }
 
   // Each authenticate() middleware asks for any one of its schemes (OpenAPI: a list of alternatives); two of

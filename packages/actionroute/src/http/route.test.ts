@@ -286,3 +286,32 @@ describe('headers a middleware sets', () => {
     expect([answer.status, answer.headers.get('x-request-id')]).toEqual([405, null])
   })
 })
+
+describe('an operation that answers a file (http.produces)', () => {
+  const picture = base
+    .use(middleware(async (ctx, next) => {
+      ctx.responseHeaders?.set('x-request-id', 'req-1')
+      return next()
+    }))
+    .operation({
+      name: 'picture',
+      input: z.object({ id: z.string() }),
+      errors: defineErrors({ NOT_FOUND: { status: 404, message: 'No picture.' } }),
+      http: { produces: ['image/png'] },
+      handler: ({ id }) => {
+        if (id === 'none') throw new OperationError('NOT_FOUND', 'No picture.')
+        return new Response(new Uint8Array([0x89, 0x50, 0x4e, 0x47]), { headers: { 'content-type': 'image/png', etag: '"v1"' } })
+      },
+    })
+
+  it("sends the handler's Response as it is, with the door's headers it does not set; errors stay problem+json", async () => {
+    const { GET, HEAD } = routes({ GET: picture })
+    const answer = await GET(new Request('http://test/picture?id=1'), noParams)
+    expect([answer.status, answer.headers.get('content-type'), answer.headers.get('etag'), answer.headers.get('x-request-id')]).toEqual([200, 'image/png', '"v1"', 'req-1'])
+    expect([...new Uint8Array(await answer.arrayBuffer())]).toEqual([0x89, 0x50, 0x4e, 0x47])
+    const head = await HEAD(new Request('http://test/picture?id=1', { method: 'HEAD' }), noParams)
+    expect([head.status, head.headers.get('content-type'), await head.text()]).toEqual([200, 'image/png', ''])
+    const missing = await GET(new Request('http://test/picture?id=none'), noParams)
+    expect([missing.status, missing.headers.get('content-type')]).toEqual([404, 'application/problem+json'])
+  })
+})

@@ -93,6 +93,13 @@ async function inputOf(op: Operation, request: Request, context: RouteContext | 
   throw new OperationError('BAD_REQUEST', 'The request body must be a JSON object.')
 }
 
+/** A handler's own Response (a file), with the door's headers it does not set itself. */
+function withDoorHeaders(response: Response, door: Headers): Response {
+  const headers = new Headers(response.headers)
+  for (const [name, value] of door) if (!headers.has(name)) headers.append(name, value)
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers })
+}
+
 /** A urlencoded or multipart body, posted by a browser navigating: an HTML form sent without JavaScript. */
 const isBrowserForm = (request: Request) =>
   !readsQuery(request.method) &&
@@ -178,6 +185,7 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
     }
     if (refusal && outcome.ok) return problemResponse(refusal, headers)
     if (!outcome.ok) return problemResponse(outcome.error, headers)
+    if (outcome.data instanceof Response) return withDoorHeaders(outcome.data, headers)
     const location = op.http?.location?.(outcome.data)
     if (location) headers.set('location', location)
     if (status === 204) return new Response(null, { status, headers })
