@@ -23,7 +23,7 @@ const DirectoryContext = createContext<DirectoryValue | null>(null)
 let drafts = 0
 function draftRow({ name, email, door }: NewUserDraft): ListedUser {
   const now = new Date()
-  return { id: `adding-${++drafts}`, name: name.trim(), email: email?.trim() || null, door, createdAt: now, updatedAt: now, pending: true }
+  return { id: `adding-${++drafts}`, name: name.trim(), email: email?.trim() || null, door, createdAt: now, updatedAt: now, avatarEtag: null, pending: true }
 }
 
 /**

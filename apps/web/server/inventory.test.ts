@@ -12,7 +12,7 @@ async function load(vars: Record<string, string>) {
   return { doors: inventory({ paths: api, actions }), testing, operations }
 }
 
-const WRITES = ['addUser', 'updateUser', 'renameUser', 'deleteUser']
+const WRITES = ['addUser', 'updateUser', 'renameUser', 'deleteUser', 'setAvatar']
 const SIGN_IN = { API_KEYS: 'inventory-test-key-0123456789', ADMIN_PASSWORD: 'an-admin-password', SESSION_SECRET: 's'.repeat(32) }
 
 afterEach(() => {
@@ -37,6 +37,7 @@ describe('the app’s inventory', () => {
     await testing.expectRefusedWithoutPrincipal(operations.updateUser, { id, name: 'Mallory' }, { method: 'PATCH', params: ['id'] })
     await testing.expectRefusedWithoutPrincipal(operations.renameUser, { id, name: 'Mallory' }, { method: 'PATCH', params: ['id'] })
     await testing.expectRefusedWithoutPrincipal(operations.deleteUser, { id }, { method: 'DELETE', params: ['id'] })
+    await testing.expectRefusedWithoutPrincipal(operations.setAvatar, { id, avatar: new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])], 'a.png') }, { method: 'PUT', params: ['id'] })
   })
 
   it('without API_KEYS, is open by decision (public), as the canonical example expects', async () => {

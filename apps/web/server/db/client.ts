@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
-import { existsSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import v8 from 'node:v8'
 import { promisify } from 'node:util'
@@ -24,6 +25,11 @@ export interface Database {
   kind: 'pglite' | 'postgres'
   /** Where the data lives, for logs: a directory or a URL without its password. */
   location: string
+  /**
+   * PGlite only: the directory for files kept beside the database (avatars), `DATA_DIR/files`; a temporary one
+   * for `memory://`, removed on close. Undefined with PostgreSQL, which keeps them in tables for every instance.
+   */
+  filesDir: string | undefined
   close(): Promise<void>
 }
 
@@ -82,6 +88,7 @@ async function openPostgres(url: string, poolMax = 10): Promise<Database> {
     db: drizzlePostgres({ client: pool, schema }),
     query: (text, params) => pool.query(text, params),
     kind: 'postgres',
+    filesDir: undefined,
     location: location.href,
     close: () => pool.end(),
   }
@@ -135,11 +142,14 @@ async function openPglite(dataDir: string, sharedBuffers = PGLITE_SHARED_BUFFERS
     const client = pipelineQueries(await PGlite.create(pgdata, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`] }))
     const db = drizzlePglite({ client, schema })
     await migratePglite(db, { migrationsFolder: migrationsFolder() })
+    const filesDir = inMemory ? mkdtempSync(path.join(tmpdir(), 'userdirectory-files-')) : path.join(dataDir, 'files')
+    mkdirSync(filesDir, { recursive: true })
     const close = async () => {
       await client.close()
+      if (inMemory) rmSync(filesDir, { recursive: true, force: true })
       release()
     }
-    return { db, query: (text, params) => client.query(text, params), kind: 'pglite', location: dataDir, close }
+    return { db, query: (text, params) => client.query(text, params), kind: 'pglite', location: dataDir, filesDir, close }
   } catch (error) {
     release()
     throw error

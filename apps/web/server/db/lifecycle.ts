@@ -14,8 +14,12 @@ type ShutdownHook = () => Promise<void>
  */
 export async function startDatabase(): Promise<void> {
   try {
-    const { kind, location } = await database()
-    console.log(`[db] ${kind} ready at ${location}`)
+    const opened = await database()
+    console.log(`[db] ${opened.kind} ready at ${opened.location}`)
+    // What an upload or a delete cut short by a crash left beside PGlite's data: never visible, removed here.
+    const { sweepAvatarFiles } = await import('@/server/users/avatars')
+    const swept = await sweepAvatarFiles(opened)
+    if (swept > 0) console.log(`[db] removed ${swept} stray avatar file${swept === 1 ? '' : 's'} from ${opened.filesDir}`)
   } catch (error) {
     console.error(error instanceof DataDirLockedError ? `[db] ${error.message}` : error)
     process.exit(1)

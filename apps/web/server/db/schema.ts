@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 
 /** The door a user came through: a Server Action or an API route (Route Handler). */
 export const DOORS = ['action', 'route'] as const
@@ -17,6 +17,8 @@ export const users = pgTable(
     door: text('door', { enum: DOORS }).notNull(),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+    /** The stored avatar's version (a digest of its bytes), set with it in one transaction; null without one. */
+    avatarEtag: text('avatar_etag'),
   },
   (table) => [
     uniqueIndex('users_email_lower_key').on(sql`lower(${table.email})`),
@@ -28,6 +30,27 @@ export const users = pgTable(
 
 export type User = typeof users.$inferSelect
 export type NewUser = typeof users.$inferInsert
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
+})
+
+/**
+ * A user's avatar, as stored: a normalised image (server/users/avatars.ts). With PostgreSQL its bytes are here, so
+ * every instance serves every avatar; with PGlite they are a file beside the database (`image` null), named by
+ * user and etag, written and renamed into place before this row points to it.
+ */
+export const avatars = pgTable('avatars', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  etag: text('etag').notNull(),
+  contentType: text('content_type').notNull(),
+  size: integer('size').notNull(),
+  image: bytea('image'),
+  updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+})
 
 /** actionroute's rate-limit windows (postgresStore; RATE_LIMIT_TABLE_SQL), here so migrations create the table. */
 export const rateLimits = pgTable('actionroute_rate_limits', {

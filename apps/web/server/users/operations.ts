@@ -3,8 +3,11 @@ import { reads, writes } from '@/server/bases'
 import type { User } from '@/server/db/schema'
 import { userErrors } from './errors'
 import * as queries from './queries'
+import { AVATAR_TYPE, findAvatar, normaliseAvatar, removeAvatarFiles, saveAvatar } from './avatars'
 import {
   type UpdateUserInput,
+  getAvatarInput,
+  setAvatarInput,
   listUsersInput,
   newUserInput,
   renameUserInput,
@@ -35,9 +38,12 @@ export const addUser = writes.operation({
   input: newUserInput,
   output: userMessageJson,
   errors: { EMAIL_TAKEN: userErrors.EMAIL_TAKEN },
-  handler: async (input, ctx) => {
+  handler: async ({ avatar, ...input }, ctx) => {
+    // The image is read before the user is added: one it refuses adds no user.
+    const image = avatar && (await normaliseAvatar(avatar))
     const user = await queries.insertUser(input, ctx.door)
-    return { message: `User ${user.name} added via ${doorName(ctx)}`, user }
+    const stored = image && (await saveAvatar(user.id, image))
+    return { message: `User ${user.name} added via ${doorName(ctx)}`, user: stored ? { ...user, avatarEtag: stored.etag } : user }
   },
   http: { status: 201, location: ({ user }) => `/api/users/${user.id}` },
 })
@@ -98,7 +104,53 @@ export const deleteUser = writes.operation({
   errors: { NOT_FOUND: userErrors.NOT_FOUND },
   handler: async ({ id }) => {
     const user = await found(id, queries.deleteUser(id))
+    await removeAvatarFiles(id)
     return { message: `User ${user.name} deleted`, user }
   },
   http: { status: 204 },
+})
+
+export const setAvatar = writes.operation({
+  ...changesList,
+  name: 'setAvatar',
+  summary: 'Set a user’s avatar',
+  description: 'A PNG, JPEG or WebP image of at most 5 MB, in the multipart field `avatar`; stored as a 256 × 256 WebP.',
+  input: setAvatarInput,
+  output: userMessageJson,
+  errors: { NOT_FOUND: userErrors.NOT_FOUND },
+  handler: async ({ id, avatar }) => {
+    const image = await normaliseAvatar(avatar)
+    if (!(await saveAvatar(id, image))) throw queries.userNotFound(id)
+    const user = await found(id, queries.findUser(id))
+    return { message: `Avatar of ${user.name} updated`, user }
+  },
+})
+
+/** A year: the URL with `?v=` names one version of the avatar, which never changes. */
+const IMMUTABLE = 'public, max-age=31536000, immutable'
+
+export const getAvatar = reads.operation({
+  tags,
+  name: 'getAvatar',
+  summary: 'Get a user’s avatar',
+  description: 'The stored 256 × 256 WebP, with an ETag; 304 for a matching If-None-Match.',
+  input: getAvatarInput,
+  errors: { NOT_FOUND: userErrors.NOT_FOUND },
+  http: { produces: [AVATAR_TYPE] },
+  handler: async ({ id, v }, ctx) => {
+    const avatar = await findAvatar(id)
+    if (!avatar) throw userErrors.NOT_FOUND({ message: `The user ${id} has no avatar.` })
+    const headers = {
+      'content-type': avatar.contentType,
+      etag: avatar.etag,
+      // Versioned URLs are cached for good; the plain one is checked each time (a 304 when unchanged).
+      'cache-control': v === avatar.etag.slice(1, -1) ? IMMUTABLE : 'no-cache',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'none'; sandbox",
+      'last-modified': avatar.updatedAt.toUTCString(),
+    }
+    const matches = ctx.headers.get('if-none-match')?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === avatar.etag)
+    if (matches) return new Response(null, { status: 304, headers })
+    return new Response(new Uint8Array(avatar.bytes), { headers: { ...headers, 'content-length': String(avatar.size) } })
+  },
 })

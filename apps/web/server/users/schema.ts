@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { avatarFile } from './avatars'
 
 // The rules for a user's fields, in one place: the API, the forms and the database checks agree on them.
 export const NAME_MAX = 100
@@ -57,6 +58,15 @@ export const newUserInput = z.object({
   name: userName,
   // null is accepted as "no email", so a user object read from the API can be posted back as is
   email: userEmail.nullish(),
+  // Only in a multipart body (a form); JSON adds a user without one.
+  avatar: avatarFile.optional(),
+})
+
+export const setAvatarInput = z.object({ id: userId, avatar: avatarFile })
+
+export const getAvatarInput = z.object({
+  id: userId,
+  v: z.string().max(64).optional().describe('The avatar version (`avatarEtag` without quotes): an answer for it may be cached for good'),
 })
 
 export const updateUserInput = z
@@ -108,6 +118,10 @@ export const userJson = z
     door: z.enum(['action', 'route']).describe('The door the user came through: a Server Action or an API route'),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
+    avatarEtag: z
+      .string()
+      .nullable()
+      .describe('The avatar’s version, null without one: GET /api/users/{id}/avatar?v= this value without its quotes'),
   })
   // A named component in OpenAPI, shared by every response that holds a user.
   .meta({ id: 'User' })

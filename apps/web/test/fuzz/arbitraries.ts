@@ -8,7 +8,29 @@ import { deref, validators, type Document, type OperationSpec, type Parameter, t
 /** Values the schemas cannot describe, by field or parameter name: ids of seeded users, taken emails, issued cursors. */
 export type Examples = Record<string, readonly string[]>
 
-export type FieldValue = string | { file: string; type: string; text: string }
+/** A form field: text, or a file (its bytes as text, or as bytes). */
+export type FieldValue = string | FuzzFile
+export type FuzzFile = { file: string; type: string; text?: string; bytes?: number[] }
+
+const b64 = (text: string) => [...Buffer.from(text, 'base64')]
+/** Small images every file field of the document accepts (PNG, JPEG, WebP, 3 × 2): a client's avatar. */
+export const SAMPLE_IMAGES: FuzzFile[] = [
+  { file: 'me.png', type: 'image/png', bytes: b64('iVBORw0KGgoAAAANSUhEUgAAAAMAAAACCAIAAAASFvFNAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAEElEQVQImWM4IRcFQQxwFgBNqAeBhklOcgAAAABJRU5ErkJggg==') },
+  { file: 'me.jpg', type: 'image/jpeg', bytes: b64('/9j/2wBDAAYEBQYFBAYGBQYHBwYIChAKCgkJChQODwwQFxQYGBcUFhYaHSUfGhsjHBYWICwgIyYnKSopGR8tMC0oMCUoKSj/2wBDAQcHBwoIChMKChMoGhYaKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCj/wAARCAACAAMDASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAb/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QAFQEBAQAAAAAAAAAAAAAAAAAAAQf/xAAUEQEAAAAAAAAAAAAAAAAAAAAA/9oADAMBAAIRAxEAPwCKAKtv/9k=') },
+  // Named and typed as the client likes: the server reads the type from the bytes.
+  { file: 'avatar', type: 'application/octet-stream', bytes: b64('UklGRjQAAABXRUJQVlA4ICgAAABQAQCdASoDAAIAAUAmJaAABDOAAP7wmyP//ucD//ZwP/9nA/iQAAAA') },
+]
+/** Files a file field should refuse, or may: SVG, HTML, a PNG signature before junk, a JPEG cut short, nothing. */
+const ODD_FILES: FuzzFile[] = [
+  { file: 'me.svg', type: 'image/svg+xml', text: '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>' },
+  { file: 'me.png', type: 'image/png', text: '<html><script>alert(1)</script></html>' },
+  { file: 'polyglot.png', type: 'image/png', bytes: [...SAMPLE_IMAGES[0]!.bytes!.slice(0, 16), ...Buffer.from('<html><script>alert(1)</script>')] },
+  { file: 'cut.jpg', type: 'image/jpeg', bytes: SAMPLE_IMAGES[1]!.bytes!.slice(0, 40) },
+  { file: '../../etc/passwd\u0000.png', type: 'image/png', bytes: SAMPLE_IMAGES[0]!.bytes },
+  { file: 'empty.png', type: 'image/png', bytes: [] },
+]
+export const isFuzzFile = (value: unknown): value is FuzzFile => typeof value === 'object' && value !== null && 'file' in value && 'type' in value
+const isBinary = (schema: Schema) => schema.format === 'binary' || schema.contentEncoding === 'binary'
 
 /** A request body, as plain data so that fast-check prints a counterexample anyone can replay. */
 export type BodyCase =
@@ -114,14 +136,18 @@ const encodePairs = (pairs: [string, string][]) => pairs.map(([name, value]) => 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** A body value as form fields, the way an HTML form or `qs` would flatten it (null is left out: a form cannot say it). */
-function formPairs(value: unknown, prefix = ''): [string, string][] {
+function formPairs(value: unknown, prefix = ''): [string, FieldValue][] {
+  if (isFuzzFile(value)) return prefix ? [[prefix, value]] : []
   if (!isRecord(value)) return prefix ? (value === null ? [] : [[prefix, String(value)]]) : []
   return Object.entries(value).flatMap(([key, item]) => {
     const name = prefix ? `${prefix}.${key}` : key
-    if (Array.isArray(item)) return item.map((entry) => [name, String(entry)] as [string, string])
+    if (Array.isArray(item)) return item.map((entry) => [name, isFuzzFile(entry) ? entry : String(entry)] as [string, FieldValue])
     return formPairs(item, name)
   })
 }
+
+/** Fields as text, as a urlencoded form sends them: a file input sends its file's name. */
+const textPairs = (value: unknown): [string, string][] => formPairs(value).map(([name, item]) => [name, typeof item === 'string' ? item : item.file])
 
 function withOwn(value: Record<string, unknown>, key: string, item: unknown): Record<string, unknown> {
   const copy = { ...value }
@@ -218,13 +244,17 @@ export function arbitrariesFor(doc: Document, examples: Examples = {}) {
 
   /** Values that aim to satisfy `schema` (filtered by the document's own validator). */
   function conforming(schema: Schema): fc.Arbitrary<unknown> {
+    // A file is no JSON value: the document's validator cannot pick one.
+    if (isBinary(deref(doc, schema))) return fc.constantFrom(...SAMPLE_IMAGES)
     const check = validate(schema)
-    return candidates(schema).filter((value) => check(value))
+    // A file field's value is checked as the placeholder text the oracle gives it (conformance.ts, filesVerdict).
+    return candidates(schema).filter((value) => check(isRecord(value) ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, isFuzzFile(item) ? '' : item])) : value))
   }
 
   /** Values that aim to break `schema`: wrong types, lengths just past the bounds, odd text, missing or extra keys. */
   function mutated(schema: Schema): fc.Arbitrary<unknown> {
     const s = deref(doc, schema)
+    if (isBinary(s)) return fc.oneof(fc.constantFrom(...ODD_FILES), fc.constantFrom('a', '', 'me.png'))
     if (typesOf(s).includes('object') && Object.keys(s.properties ?? {}).length > 0) return objectMutations(s)
     const string = stringBranch(doc, s)
     if (string) return fc.oneof(textMutations(string), fc.constantFrom(...WRONG_TYPES))
@@ -328,11 +358,11 @@ export function arbitrariesFor(doc: Document, examples: Examples = {}) {
         if (type === 'multipart/form-data') {
           return fc.boolean().map((asFile) => ({
             kind: 'multipart',
-            fields: formPairs(value).map(([name, text], index): [string, FieldValue] => [name, asFile && index === 0 ? { file: 'field.txt', type: 'text/plain', text } : text]),
+            fields: formPairs(value).map(([name, item], index): [string, FieldValue] => [name, asFile && index === 0 && typeof item === 'string' ? { file: 'field.txt', type: 'text/plain', text: item } : item]),
           }))
         }
         if (type === 'application/x-www-form-urlencoded') {
-          return fc.constantFrom(type, `${type}; charset=UTF-8`, `${type}; charset=iso-8859-1`).map((contentType) => ({ kind: 'text', contentType, text: encodePairs(formPairs(value)) }))
+          return fc.constantFrom(type, `${type}; charset=UTF-8`, `${type}; charset=iso-8859-1`).map((contentType) => ({ kind: 'text', contentType, text: encodePairs(textPairs(value)) }))
         }
         const spellings = [type, type.toUpperCase(), `${type}; charset=utf-8`, `${type};charset="UTF-8"`, `${type}; charset=latin1`, `${type}; charset=utf-16`, ` ${type} `]
         return fc.constantFrom(...spellings).map((contentType) => ({ kind: 'text', contentType, text: json(value) }))
@@ -345,7 +375,7 @@ export function arbitrariesFor(doc: Document, examples: Examples = {}) {
     const notUtf8 = fc
       .tuple(valueOf(first), fc.constantFrom(...BAD_UTF8), fc.constantFrom('application/json', 'application/x-www-form-urlencoded'))
       .map(([value, bad, contentType]): BodyCase => {
-        const text = contentType === 'application/json' ? json(value) : encodePairs(formPairs(value))
+        const text = contentType === 'application/json' ? json(value) : encodePairs(textPairs(value))
         const bytes = [...new TextEncoder().encode(text)]
         const at = Math.max(0, bytes.lastIndexOf(0x22)) // inside the last string, when there is one
         return { kind: 'bytes', contentType, bytes: [...bytes.slice(0, at), ...bad, ...bytes.slice(at)] }
@@ -384,7 +414,7 @@ function formDataOf(fields: [string, FieldValue][]): FormData {
   const form = new FormData()
   for (const [name, value] of fields) {
     if (typeof value === 'string') form.append(name, value)
-    else form.append(name, new File([value.text], value.file, { type: value.type }))
+    else form.append(name, new File([value.bytes ? new Uint8Array(value.bytes) : (value.text ?? '')], value.file, { type: value.type }))
   }
   return form
 }

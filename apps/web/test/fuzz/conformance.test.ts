@@ -10,7 +10,7 @@ import { operationOf, type Document } from './document'
 const doc = openapiDocument as unknown as Document
 const { verdictOf, judge, checkResponse } = conformance(doc)
 
-const user = { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0001', name: 'Alice', email: null, door: 'route', createdAt: '2026-01-01T00:00:01.000Z', updatedAt: '2026-01-01T00:00:01.000Z' }
+const user = { id: '6f1c1c1e-8d5b-4a55-9a55-0d1f3a3b0001', name: 'Alice', email: null, door: 'route', createdAt: '2026-01-01T00:00:01.000Z', updatedAt: '2026-01-01T00:00:01.000Z', avatarEtag: null }
 const created = { message: 'User Alice added via API route', user }
 const json = (body: unknown, status: number, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } })

@@ -1,4 +1,5 @@
-import { operationOf, validators, type Document, type OperationSpec, type Parameter, type Schema } from './document'
+import { deref, operationOf, validators, type Content, type Document, type OperationSpec, type Parameter, type Schema } from './document'
+import { SAMPLE_IMAGES } from './arbitraries'
 
 // What the document says of a request (does it follow the document?) and of a response (is it one
 // the document describes?). Every rule reads the document; none knows the app's zod schemas.
@@ -48,6 +49,15 @@ const show = (value: unknown) => {
   return text.length > 80 ? `${text.slice(0, 80)}…` : text
 }
 
+/** An image's type from its signature (PNG, JPEG, WebP), as the document's file fields say types are read. */
+function imageTypeOf(bytes: Uint8Array): string {
+  const starts = (...prefix: (number | null)[]) => bytes.length >= prefix.length && prefix.every((byte, i) => byte === null || bytes[i] === byte)
+  if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'image/png'
+  if (starts(0xff, 0xd8, 0xff)) return 'image/jpeg'
+  if (starts(0x52, 0x49, 0x46, 0x46, null, null, null, null, 0x57, 0x45, 0x42, 0x50, 0x56, 0x50)) return 'image/webp'
+  return 'another type'
+}
+
 export function conformance(doc: Document) {
   const validate = validators(doc)
   const problemSchema = doc.components?.schemas?.Problem
@@ -78,6 +88,33 @@ export function conformance(doc: Document) {
     }
     const beyond = pairs.length > FORM_FIELDS || pairs.some(([name]) => /[[\].]/.test(name) || name.length > FORM_FIELDS)
     return beyond && mayRefuse ? { value, unsure: either('nested field names or a form past the documented limits') } : { value }
+  }
+
+  /**
+   * The file fields of a multipart body, as the document describes them (`format: binary`, a `maxLength` in bytes,
+   * the part's `encoding.contentType`), each replaced by a placeholder the schema's validator takes. A file input
+   * left empty (no name, no bytes) is an absent field. An accepted type that is not one of the sample images may
+   * not decode: whether it does, the document cannot say.
+   */
+  async function filesVerdict(media: Content[string], value: Record<string, unknown>): Promise<Verdict | undefined> {
+    let unsure: Verdict | undefined
+    for (const [name, property] of Object.entries(deref(doc, media.schema ?? {}).properties ?? {})) {
+      const schema = deref(doc, property)
+      if (schema.format !== 'binary' && schema.contentEncoding !== 'binary') continue
+      const item = value[name]
+      if (item instanceof File && item.size === 0 && item.name === '') delete value[name]
+      if (value[name] === undefined) continue
+      if (!(item instanceof File)) return reject(`${name}: ${Array.isArray(item) ? 'more than one value' : 'text'} where the document describes one file`)
+      const bytes = new Uint8Array(await item.arrayBuffer())
+      const accepted = media.encoding?.[name]?.contentType?.split(',').map((type) => type.trim())
+      const type = imageTypeOf(bytes)
+      if (accepted && !accepted.includes(type)) return reject(`${name} is ${type}; the document takes ${accepted.join(', ')}`)
+      if (schema.maxLength !== undefined && bytes.length > schema.maxLength) return reject(`${name} is over ${schema.maxLength} bytes`)
+      const sample = SAMPLE_IMAGES.some((image) => image.bytes!.length === bytes.length && image.bytes!.every((byte, i) => byte === bytes[i]))
+      if (!sample) unsure ??= either(`${name}: a ${type} file that may not decode as an image`)
+      value[name] = ''
+    }
+    return unsure
   }
 
   /** A query or path value read as the schema's type: only plain decimal text is an integer. */
@@ -141,9 +178,11 @@ export function conformance(doc: Document) {
     if (!media) return reject(`media type ${show(type)} is not documented`)
     const charset = parameters.find((parameter) => /^charset=/i.test(parameter))?.slice(8).replace(/^"(.*)"$/, '$1')
     if (charset !== undefined && !/^utf-?8$/i.test(charset)) return reject(`charset ${charset}; the document's bodies are UTF-8`)
-    let text: string
+    // A multipart body carries files as raw bytes: only its text fields are UTF-8 (checked below).
+    const multipart = /^multipart\/form-data$/i.test(type)
+    let text = ''
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+      if (!multipart) text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
     } catch {
       return reject('a body that is not UTF-8')
     }
@@ -173,10 +212,15 @@ export function conformance(doc: Document) {
         } catch {
           return reject('a body that is not multipart/form-data')
         }
+        // The parser replaced what was not UTF-8 with U+FFFD; a client may also have sent U+FFFD itself.
+        if (pairs.some(([name, item]) => `${name}${typeof item === 'string' ? item : ''}`.includes('\ufffd'))) unsure = either('a multipart text field that may not be UTF-8')
       }
       const fields = fieldsObject(pairs, mentions(op, 400, /form/i))
       value = fields.value
-      unsure = fields.unsure
+      unsure = fields.unsure ?? unsure
+      const files = await filesVerdict(media, fields.value)
+      if (files?.expect === 'reject') return { ...files, body: value }
+      unsure ??= files
     }
     const check = validate(media.schema ?? {})
     if (check(value)) return { ...(unsure ?? accept(`sends ${show(value)}`)), body: value }

@@ -31,7 +31,7 @@ export interface Parameter {
 }
 
 export interface Content {
-  [mediaType: string]: { schema?: Schema }
+  [mediaType: string]: { schema?: Schema; encoding?: Record<string, { contentType?: string }> }
 }
 
 export interface ResponseSpec {

@@ -4,6 +4,7 @@ import { withActionContext } from 'actionroute/testing'
 import * as actions from '@/app/actions'
 import * as addUserRoute from '@/app/api/addUser/route'
 import * as userRoute from '@/app/api/users/[id]/route'
+import * as avatarRoute from '@/app/api/users/[id]/avatar/route'
 import * as usersRoute from '@/app/api/users/route'
 import { openapiDocument } from '@/server/api'
 import { users } from '@/server/db/schema'
@@ -38,6 +39,7 @@ const routeFiles: Record<string, Record<string, unknown>> = {
   '/api/addUser': addUserRoute,
   '/api/users': usersRoute,
   '/api/users/{id}': userRoute,
+  '/api/users/{id}/avatar': avatarRoute,
 }
 /** Methods a client can send: Next calls the route file's export of that name, if there is one. */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'QUERY', 'PROPFIND', 'FOO'] as const
@@ -65,7 +67,7 @@ function changes(before: Map<string, string>, after: Map<string, string>) {
 }
 
 /** What a request may do to the table: nothing unless it succeeded, and then only what its method says. */
-function effectProblems(method: string, status: number, c: HttpCase, before: Map<string, string>, after: Map<string, string>): Problem[] {
+function effectProblems(path: string, method: string, status: number, c: HttpCase, before: Map<string, string>, after: Map<string, string>): Problem[] {
   const { added, removed, changed, any } = changes(before, after)
   const seen = `added ${added.length}, removed ${removed.length}, changed ${changed.length}`
   const ok = status >= 200 && status < 300
@@ -74,7 +76,9 @@ function effectProblems(method: string, status: number, c: HttpCase, before: Map
   const expected =
     !ok || ['GET', 'HEAD', 'OPTIONS'].includes(method)
       ? !any
-      : method === 'POST'
+      : path.endsWith('/avatar')
+        ? added.length === 0 && removed.length === 0 && changed.every((id) => id === target)
+        : method === 'POST'
         ? added.length === 1 && removed.length === 0 && changed.length === 0
         : method === 'PATCH'
           ? added.length === 0 && removed.length === 0 && changed.every((id) => id === target)
@@ -85,8 +89,10 @@ function effectProblems(method: string, status: number, c: HttpCase, before: Map
 }
 
 /** A 404 or 409 must be true of the table: no such user, or the email is another user's. */
-function truthProblems(status: number, c: HttpCase, verdict: Verdict, before: Map<string, string>): Problem[] {
-  if (status === 404 && c.params.id !== undefined && before.has(c.params.id)) {
+function truthProblems(path: string, status: number, c: HttpCase, verdict: Verdict, before: Map<string, string>): Problem[] {
+  // Reading an avatar: 404 is also true of a user who has none.
+  const hasNoAvatar = (id: string) => path.endsWith('/avatar') && ['GET', 'HEAD'].includes(c.method) && (JSON.parse(before.get(id)!) as { avatarEtag: unknown }).avatarEtag === null
+  if (status === 404 && c.params.id !== undefined && before.has(c.params.id) && !hasNoAvatar(c.params.id)) {
     return [{ rule: 'untruthful error', message: `404 for user ${c.params.id}, who exists` }]
   }
   const email = (verdict.body as { email?: unknown } | undefined)?.email
@@ -121,7 +127,7 @@ async function exchange(path: string, c: HttpCase, examples: Examples): Promise<
   return {
     where: op?.operationId ?? `${c.method} ${path}`,
     context: { verdict, body, recheck, examples },
-    problems: [...problems, ...judge(verdict, status, body), ...effectProblems(c.method, status, c, before, after), ...truthProblems(status, c, verdict, before), ...pollution()],
+    problems: [...problems, ...judge(verdict, status, body), ...effectProblems(path, c.method, status, c, before, after), ...truthProblems(path, status, c, verdict, before), ...pollution()],
   }
 }
 

@@ -69,9 +69,14 @@ export const isSecretName = (name: string): boolean => /password|secret|token/i.
 function fieldErrorsOf(issues: FieldIssue[]): Record<string, string[]> | undefined {
   const fieldIssues = issues.filter((issue) => issue.path !== '')
   if (fieldIssues.length === 0) return undefined
-  const errors: Record<string, string[]> = {}
-  for (const { path, message } of fieldIssues) (errors[path] ??= []).push(message)
-  return errors
+  // A Map, then own properties: a field named "constructor" or "__proto__" is a field like any other here.
+  const errors = new Map<string, string[]>()
+  for (const { path, message } of fieldIssues) {
+    const messages = errors.get(path)
+    if (messages) messages.push(message)
+    else errors.set(path, [message])
+  }
+  return Object.fromEntries(errors)
 }
 
 /** The form envelope of an error, from either door's answer: field issues by field, the rest as the form's error. */

@@ -191,4 +191,15 @@ describe('openapi() with file fields', () => {
       'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } },
     })
   })
+
+  it('keeps JSON and urlencoded bodies, without the files, when every file field is optional', () => {
+    const addPerson = operation({ name: 'addPerson', input: z.object({ name: z.string(), photo: z.file().mime(['image/png']).optional() }), handler: () => ({}) })
+    const document = openapi({ info: { title: 't', version: '1' }, paths: { '/people': { POST: addPerson } } }) as unknown as {
+      paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } } }>
+    }
+    const content = document.paths['/people']!.post.requestBody.content
+    expect(Object.keys(content)).toEqual(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'])
+    expect(Object.keys(content['application/json']!.schema.properties)).toEqual(['name'])
+    expect(Object.keys(content['multipart/form-data']!.schema.properties)).toEqual(['name', 'photo'])
+  })
 })

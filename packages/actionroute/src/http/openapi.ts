@@ -125,6 +125,15 @@ function fileEncodings(schema: JsonSchema): Record<string, { contentType: string
   return encodings
 }
 
+/** The bodies of an input with file fields: multipart, and JSON and urlencoded without the files if none is required. */
+function fileBodies(schema: JsonSchema, encodings: Record<string, { contentType: string }>) {
+  const fileFields = Object.entries(schema.properties ?? {}).filter(([, property]) => isFileSchema(property)).map(([name]) => name)
+  const multipart = { 'multipart/form-data': { schema, ...(Object.keys(encodings).length ? { encoding: encodings } : {}) } }
+  if (fileFields.some((name) => schema.required?.includes(name))) return multipart
+  const withoutFiles = without(schema, fileFields)
+  return { ...Object.fromEntries(BODY_MEDIA_TYPES.filter((type) => type !== 'multipart/form-data').map((type) => [type, { schema: withoutFiles }])), ...multipart }
+}
+
 /** A response that is a file of one of `types`: its bytes, each media type with the schema 3.1 gives raw content. */
 const fileContent = (types: readonly string[]) => Object.fromEntries(types.map((type) => [type, { schema: { type: 'string', contentMediaType: type } }]))
 
@@ -207,10 +216,9 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
     const files = fileEncodings(rest)
     requestBody = {
       required: needsBody(rest),
-      // A file travels in a multipart body only: JSON and urlencoded bodies cannot carry one.
-      content: files
-        ? { 'multipart/form-data': { schema: rest, ...(Object.keys(files).length ? { encoding: files } : {}) } }
-        : Object.fromEntries(BODY_MEDIA_TYPES.map((type) => [type, { schema: rest }])),
+      // A file travels in a multipart body only: JSON and urlencoded bodies cannot carry one. When every file
+      // field is optional, they still carry the rest (the add-user JSON of the README, without an avatar).
+      content: files ? fileBodies(rest, files) : Object.fromEntries(BODY_MEDIA_TYPES.map((type) => [type, { schema: rest }])),
     }
   }
   const mayBeInvalid = !readsQuery(method) || !acceptsAnyQuery(rest, pathParams.map(propertyOf))
