@@ -18,7 +18,7 @@ describe('inventory()', () => {
   it('lists every door of every operation with its auth decision, policies, body limit and CSRF guard', () => {
     const doors = inventory({ paths, actions, actionBodyLimit: 256 * 1024 })
     expect(doors).toEqual([
-      { operation: 'listNotes', door: 'route', at: 'GET /api/notes', access: 'public', authenticatedBy: [], policies: [], bodyLimit: 0, csrf: 'a read: none needed' },
+      { operation: 'listNotes', door: 'route', at: 'GET /api/notes', access: 'public', authenticatedBy: [], policies: [], bodyLimit: 0, fileLimit: 0, csrf: 'a read: none needed' },
       {
         operation: 'addNote',
         door: 'route',
@@ -27,11 +27,19 @@ describe('inventory()', () => {
         authenticatedBy: ['ApiKey'],
         policies: ['rate limit: 5/60 s per client ("writes")', 'idempotency: replays for 24 h, per caller'],
         bodyLimit: 1024 * 1024,
+        fileLimit: 0,
         csrf: 'cross-site forms refused (Origin, Sec-Fetch-Site)',
       },
       expect.objectContaining({ operation: 'addNote', door: 'action', at: 'addNoteAction (form)', access: 'authenticated', bodyLimit: 256 * 1024, csrf: "Next's Origin check" }),
       expect.objectContaining({ operation: 'addNote', door: 'action', at: 'addNoteDirect (direct)', access: 'authenticated' }),
     ])
+  })
+
+  it('counts the files a route door streams on top of its body limit, from the schema', () => {
+    const attach = reads.operation({ name: 'attach', input: z.object({ note: z.string(), scans: z.array(z.file().max(2 * 1024 * 1024)).max(3) }), handler: () => ({}) })
+    const [door] = inventory({ paths: { '/api/scans': { POST: attach } } })
+    expect([door!.bodyLimit, door!.fileLimit]).toEqual([1024 * 1024, 6 * 1024 * 1024])
+    expect(formatInventory([door!])).toContain('1 MB + 6 MB files')
   })
 
   it('prints as an aligned table', () => {

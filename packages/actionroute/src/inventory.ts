@@ -1,6 +1,8 @@
 import { SERVES, type Serves } from './action/action'
 import type { Access, HttpMethod, Operation } from './core/operation'
 import { DEFAULT_BODY_LIMIT } from './http/body'
+import { fileRulesFor } from './input/files'
+import { fileAllowance } from './input/multipart'
 import type { ApiPaths } from './http/router'
 
 export interface InventoryOptions {
@@ -28,6 +30,8 @@ export interface ExposedDoor {
   policies: string[]
   /** The largest body accepted, in bytes; 0 for a route that reads the query string. */
   bodyLimit: number
+  /** Route door: the bytes of files it streams to disk on top of `bodyLimit` (its file fields' limits); else 0. */
+  fileLimit: number
   /** What stops another site from making a browser call it. */
   csrf: string
 }
@@ -62,6 +66,7 @@ export function inventory({ paths = {}, actions = {}, actionBodyLimit = 1024 * 1
         door: 'route',
         at: `${method} ${path}`,
         bodyLimit: readsQuery ? 0 : routeBodyLimit,
+        fileLimit: readsQuery ? 0 : filesOf(op),
         csrf: method === 'GET' ? 'a read: none needed' : 'cross-site forms refused (Origin, Sec-Fetch-Site)',
       })
     }
@@ -69,9 +74,15 @@ export function inventory({ paths = {}, actions = {}, actionBodyLimit = 1024 * 1
   for (const [name, value] of Object.entries(actions)) {
     const serves = servesOf(value)
     if (!serves) continue
-    doors.push({ ...facts(serves.operation), door: 'action', at: `${name} (${serves.kind})`, bodyLimit: actionBodyLimit, csrf: "Next's Origin check" })
+    doors.push({ ...facts(serves.operation), door: 'action', at: `${name} (${serves.kind})`, bodyLimit: actionBodyLimit, fileLimit: 0, csrf: "Next's Origin check" })
   }
   return doors
+}
+
+/** The file bytes a route door takes for `op`: its file fields' allowance (none without file fields). */
+function filesOf(op: Operation): number {
+  const rules = fileRulesFor(op.input)
+  return rules && rules.size === 0 ? 0 : fileAllowance(rules)
 }
 
 const size = (bytes: number) => (bytes === 0 ? 'query' : bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MB` : `${Math.round(bytes / 1024)} KB`)
@@ -85,7 +96,7 @@ export function formatInventory(doors: readonly ExposedDoor[]): string {
     door.at,
     door.access === 'authenticated' ? `authenticated (${door.authenticatedBy.join(' or ')})` : door.access === 'undecided' ? 'UNDECIDED' : 'public',
     door.policies.join('; ') || '-',
-    size(door.bodyLimit),
+    door.fileLimit > 0 ? `${size(door.bodyLimit)} + ${size(door.fileLimit)} files` : size(door.bodyLimit),
     door.csrf,
   ])
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)))
