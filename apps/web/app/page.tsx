@@ -6,11 +6,12 @@ import { ApiPanel } from '@/components/api-panel'
 import { Directory } from '@/components/directory'
 import { SessionBar } from '@/components/session-bar'
 import { UserList } from '@/components/user-list'
-import { isOperationError } from 'actionroute'
+import { formOutcome, isOperationError } from 'actionroute'
 import { sessionUser } from '@/server/auth/session'
 import { env } from '@/server/env'
 import { listUsers, type UserPage } from '@/server/users/queries'
 import { listUsersInput } from '@/server/users/schema'
+import { setAvatar } from '@/server/users/operations'
 
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value)
 
@@ -41,7 +42,7 @@ export default async function Home({ searchParams }: PageProps<'/'>) {
   const params = await searchParams
   const q = first(params.q)?.trim() || undefined
   const cursor = first(params.cursor)
-  const [{ page, notice }, session] = await Promise.all([pageOf(q, cursor), signedIn()])
+  const [{ page, notice }, session, avatarOutcome] = await Promise.all([pageOf(q, cursor), signedIn(), formOutcome(setAvatar)])
 
   return (
     <main>
@@ -65,6 +66,11 @@ export default async function Home({ searchParams }: PageProps<'/'>) {
 
         <section className="users" aria-labelledby="users-title">
           <h2 id="users-title">Users</h2>
+          {/* An avatar form posts to the API route, which sends the browser back here with its outcome. */}
+          <div role="status" className="result" aria-label="Avatar upload">
+            {avatarOutcome.status === 'success' ? <p className="success">{avatarOutcome.message}</p> : null}
+            {avatarOutcome.status === 'error' ? <p className="error">{Object.values(avatarOutcome.fieldErrors ?? {}).flat()[0] ?? avatarOutcome.formError}</p> : null}
+          </div>
           <form role="search" action="/" className="toolbar">
             <div className="field">
               <label htmlFor="search">Search by name</label>

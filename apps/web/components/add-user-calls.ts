@@ -24,11 +24,11 @@ export interface RouteAnswer {
  * How the browser calls the API route's door: `fetch` with a JSON body. Never throws: a network failure is
  * status 0 with its message as the `detail`, like a problem's.
  */
-export async function postAddUser(payload: { name: string; email?: string }): Promise<RouteAnswer> {
+export async function postAddUser(payload: { name: string; email?: string }, avatar?: File): Promise<RouteAnswer> {
   const startedAt = performance.now()
   const elapsed = () => Math.round(performance.now() - startedAt)
   try {
-    const response = await fetch('/api/addUser', {
+    const response = await fetch('/api/addUser', avatar ? { method: 'POST', headers: { accept: 'application/json' }, body: multipart(payload, avatar) } : {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify(payload),
@@ -42,3 +42,11 @@ export async function postAddUser(payload: { name: string; email?: string }): Pr
 
 /** The JSON payload for a name and an optional email, as both the home page and /compare send it. */
 export const addUserPayload = (name: string, email: string) => ({ name, ...(email.trim() ? { email } : {}) })
+
+/** With an avatar, the same fields as multipart: a file cannot travel in JSON. */
+function multipart(payload: { name: string; email?: string }, avatar: File): FormData {
+  const form = new FormData()
+  for (const [name, value] of Object.entries(payload)) if (value !== undefined) form.set(name, value)
+  form.set('avatar', avatar)
+  return form
+}

@@ -26,10 +26,12 @@ export function ApiPanel() {
     const fields = new FormData(form)
     const name = String(fields.get('name') ?? '')
     const email = String(fields.get('email') ?? '')
+    const chosen = fields.get('avatar')
+    const avatar = chosen instanceof File && chosen.size > 0 ? chosen : undefined
     // One transition from submit to the refreshed list: the new user shows at once and gives way to the saved row.
     startTransition(async () => {
       showAdding({ name, email, door: 'route' })
-      const answer = await postAddUser(addUserPayload(name, email))
+      const answer = await postAddUser(addUserPayload(name, email), avatar)
       startTransition(() => {
         setResult(answer)
         if (answer.status >= 200 && answer.status < 300) {
@@ -58,6 +60,17 @@ export function ApiPanel() {
       <form aria-label="API Route" onSubmit={onSubmit} noValidate>
         <Field name="name" label="Name" errors={fieldErrors('name')} />
         <Field name="email" label="Email" hint="optional" type="email" errors={fieldErrors('email')} />
+        <div className="field">
+          <label htmlFor="api-avatar">
+            Avatar <span className="hint">optional · PNG, JPEG or WebP up to 5 MB (sent as multipart)</span>
+          </label>
+          <input id="api-avatar" name="avatar" type="file" accept="image/png,image/jpeg,image/webp" aria-invalid={fieldErrors('avatar')?.length ? true : undefined} aria-describedby={fieldErrors('avatar')?.length ? 'api-avatar-error' : undefined} />
+          {fieldErrors('avatar')?.length ? (
+            <p className="field-error" id="api-avatar-error">
+              {fieldErrors('avatar')!.join(' ')}
+            </p>
+          ) : null}
+        </div>
         <button type="submit" disabled={!hydrated || pending} aria-busy={pending}>
           {pending ? 'Adding…' : 'Add User'}
         </button>

@@ -3,6 +3,7 @@
 import { useOptimisticAction } from 'actionroute/react'
 import { renameUserDirect } from '@/app/actions'
 import type { User } from '@/server/db/schema'
+import { Avatar, AvatarForm } from './avatar'
 import { DeleteForm } from './delete-form'
 import { useDirectory, type ListedUser } from './directory'
 import { RenameForm } from './rename-form'
@@ -38,7 +39,12 @@ export function UserList({ query }: { query: string | undefined }) {
 function Cells({ user, name }: { user: ListedUser; name: string }) {
   return (
     <>
-      <td className="name">{name}</td>
+      <td className="name">
+        <span className="name-with-avatar">
+          <Avatar user={user} />
+          {name}
+        </span>
+      </td>
       <td>{user.email ?? '—'}</td>
       <td>
         <span className="badge">{DOOR_LABEL[user.door]}</span>
@@ -75,6 +81,10 @@ function UserRow({ user }: { user: User }) {
           <details>
             <summary>Rename</summary>
             <RenameForm id={user.id} name={rename.optimistic} rename={rename} />
+          </details>
+          <details>
+            <summary>Avatar</summary>
+            <AvatarForm id={user.id} name={user.name} />
           </details>
           <details>
             <summary>Delete</summary>

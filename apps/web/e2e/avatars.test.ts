@@ -1,0 +1,70 @@
+import sharp from 'sharp'
+import { describe, expect, it } from 'vitest'
+import { requestJson, seedUser, type ApiUser } from './api'
+import { serverAndBrowserForFile } from './app'
+import { linesOf, panel, rowById, submitAndWaitForLoad, pagesFor, eventually } from './ui'
+import type { Page } from 'playwright-core'
+
+// Avatars in Chromium: chosen with a file input, sent through the API panel (fetch, multipart) or the row's form
+// (posted to the API route, JavaScript on or off), shown in the list as the stored 256 × 256 image.
+
+const app = serverAndBrowserForFile()
+const open = pagesFor(() => app.browser)
+
+const png = (width: number, height: number, noise = false) =>
+  noise
+    ? sharp(Buffer.from(Array.from({ length: width * height * 3 }, (_, i) => (i * 7919) % 251)), { raw: { width, height, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer()
+    : sharp({ create: { width, height, channels: 3, background: { r: 30, g: 140, b: 90 } } }).png().toBuffer()
+
+/** The avatar image a row shows, once it has loaded: its natural size, or null when the row shows an initial. */
+async function shownAvatar(page: Page, id: string): Promise<{ width: number; height: number } | null> {
+  const image = rowById(page, id).locator('img.avatar')
+  if ((await image.count()) === 0) return null
+  await image.evaluate((element: HTMLImageElement) => (element.complete ? undefined : new Promise((resolve) => element.addEventListener('load', resolve, { once: true }))))
+  return image.evaluate((element: HTMLImageElement) => ({ width: element.naturalWidth, height: element.naturalHeight }))
+}
+
+async function uploadFromRow(page: Page, user: ApiUser, file: { name: string; mimeType: string; buffer: Buffer }) {
+  const row = rowById(page, user.id)
+  await row.locator('summary').filter({ hasText: /^Avatar$/ }).click()
+  const form = page.getByRole('form', { name: `Avatar for ${user.name}` })
+  await form.getByLabel(`Image for ${user.name}`).setInputFiles(file)
+  await submitAndWaitForLoad(page, form.getByRole('button', { name: 'Upload' }))
+}
+
+describe('avatars', () => {
+  it('the API panel adds a user with an avatar (multipart fetch); the list shows it at 256 × 256', async () => {
+    const { page } = await open(app.server.url)
+    const api = panel(page, 'API Route')
+    await api.name.fill('Avatar Api Person')
+    await api.form.getByLabel(/^Avatar/).setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: await png(300, 200) })
+    await api.submit.click()
+    await eventually(async () => (await linesOf(api.status))[0], 'the API panel answer').toBe('User Avatar Api Person added via API route')
+    const { body } = await requestJson<{ users: ApiUser[] }>(`${app.server.url}/api/users?q=Avatar%20Api%20Person`)
+    const [user] = body.users
+    await eventually(() => shownAvatar(page, user!.id), 'the row shows the stored avatar').toEqual({ width: 256, height: 256 })
+  })
+
+  for (const javaScriptEnabled of [true, false]) {
+    it(`a row's form sets an avatar larger than a Server Action takes, JavaScript ${javaScriptEnabled ? 'on' : 'off'}: back on the page with the message`, async () => {
+      const user = await seedUser(app.server.url, { name: `Avatar Row ${javaScriptEnabled ? 'On' : 'Off'}` })
+      const { page } = await open(app.server.url, { javaScriptEnabled })
+      // Uncompressed noise: about 1.2 MB, over the Server Action's 256 KB.
+      const big = await png(640, 640, true)
+      expect(big.length).toBeGreaterThan(1_000_000)
+      await uploadFromRow(page, user, { name: 'big.png', mimeType: 'image/png', buffer: big })
+      expect(new URL(page.url()).pathname).toBe('/')
+      expect(await linesOf(page.getByRole('status', { name: 'Avatar upload' }))).toEqual([`Avatar of ${user.name} updated`])
+      expect(await shownAvatar(page, user.id)).toEqual({ width: 256, height: 256 })
+    })
+  }
+
+  it('refuses an SVG with a message on the page, JavaScript off, and stores nothing', async () => {
+    const user = await seedUser(app.server.url, { name: 'Avatar Svg Person' })
+    const { page } = await open(app.server.url, { javaScriptEnabled: false })
+    await uploadFromRow(page, user, { name: 'me.svg', mimeType: 'image/svg+xml', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') })
+    expect(await linesOf(page.getByRole('status', { name: 'Avatar upload' }))).toEqual(['This file is image/svg+xml; choose image/png, image/jpeg, image/webp.'])
+    expect(await shownAvatar(page, user.id)).toBeNull()
+    expect((await fetch(`${app.server.url}/api/users/${user.id}/avatar`)).status).toBe(404)
+  })
+})
