@@ -11,7 +11,7 @@ import { sessionUser } from '@/server/auth/session'
 import { env } from '@/server/env'
 import { listUsers, type UserPage } from '@/server/users/queries'
 import { listUsersInput } from '@/server/users/schema'
-import { setAvatar } from '@/server/users/operations'
+import { addUser, setAvatar } from '@/server/users/operations'
 
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value)
 
@@ -42,7 +42,7 @@ export default async function Home({ searchParams }: PageProps<'/'>) {
   const params = await searchParams
   const q = first(params.q)?.trim() || undefined
   const cursor = first(params.cursor)
-  const [{ page, notice }, session, avatarOutcome] = await Promise.all([pageOf(q, cursor), signedIn(), formOutcome(setAvatar)])
+  const [{ page, notice }, session, avatarOutcome, addOutcome] = await Promise.all([pageOf(q, cursor), signedIn(), formOutcome(setAvatar), formOutcome(addUser)])
 
   return (
     <main>
@@ -60,7 +60,7 @@ export default async function Home({ searchParams }: PageProps<'/'>) {
       <Directory users={page.users} acceptsNew={!q && !cursor}>
         <div className="panels">
           {/* A fresh key per render: submitting this form twice (a double click, a retry) adds one user. */}
-          <ActionPanel idempotencyKey={randomUUID()} />
+          <ActionPanel idempotencyKey={randomUUID()} initialState={addOutcome} />
           <ApiPanel />
         </div>
 

@@ -3,6 +3,7 @@
 import { useRouter } from 'next/navigation'
 import { useState, useTransition, type FormEvent } from 'react'
 import { useDirectory } from './directory'
+import { AVATAR_ACCEPT } from './avatar'
 import { Field } from './field'
 import { useHydrated } from './use-hydrated'
 import { addUserPayload, postAddUser, type RouteAnswer } from './add-user-calls'
@@ -60,17 +61,7 @@ export function ApiPanel() {
       <form aria-label="API Route" onSubmit={onSubmit} noValidate>
         <Field name="name" label="Name" errors={fieldErrors('name')} />
         <Field name="email" label="Email" hint="optional" type="email" errors={fieldErrors('email')} />
-        <div className="field">
-          <label htmlFor="api-avatar">
-            Avatar <span className="hint">optional · PNG, JPEG or WebP up to 5 MB (sent as multipart)</span>
-          </label>
-          <input id="api-avatar" name="avatar" type="file" accept="image/png,image/jpeg,image/webp" aria-invalid={fieldErrors('avatar')?.length ? true : undefined} aria-describedby={fieldErrors('avatar')?.length ? 'api-avatar-error' : undefined} />
-          {fieldErrors('avatar')?.length ? (
-            <p className="field-error" id="api-avatar-error">
-              {fieldErrors('avatar')!.join(' ')}
-            </p>
-          ) : null}
-        </div>
+        <Field name="avatar" label="Avatar" hint="optional, PNG, JPEG or WebP up to 5 MB" type="file" accept={AVATAR_ACCEPT} errors={fieldErrors('avatar')} />
         <button type="submit" disabled={!hydrated || pending} aria-busy={pending}>
           {pending ? 'Adding…' : 'Add User'}
         </button>

@@ -1,5 +1,8 @@
 import type { ListedUser } from './directory'
 
+/** What the file pickers offer: the types the server takes (it reads the type from the bytes). */
+export const AVATAR_ACCEPT = 'image/png,image/jpeg,image/webp'
+
 /** The user's avatar at 32 × 32 (the stored 256 × 256, versioned so the browser keeps it), or their initial. */
 export function Avatar({ user }: { user: Pick<ListedUser, 'id' | 'name' | 'avatarEtag'> }) {
   if (!user.avatarEtag) {
@@ -21,7 +24,7 @@ export function AvatarForm({ id, name }: { id: string; name: string }) {
     <form action={`/api/users/${id}/avatar`} method="post" encType="multipart/form-data" aria-label={`Avatar for ${name}`}>
       <div className="field">
         <label htmlFor={`avatar-${id}`}>Image for {name}</label>
-        <input id={`avatar-${id}`} name="avatar" type="file" accept="image/png,image/jpeg,image/webp" required aria-describedby={`avatar-hint-${id}`} />
+        <input id={`avatar-${id}`} name="avatar" type="file" accept={AVATAR_ACCEPT} required aria-describedby={`avatar-hint-${id}`} />
         <p className="hint" id={`avatar-hint-${id}`}>
           PNG, JPEG or WebP, up to 5 MB
         </p>

@@ -4,14 +4,16 @@ interface FieldProps {
   name: string
   label: string
   hint?: string
-  type?: 'text' | 'email' | 'password'
+  type?: 'text' | 'email' | 'password' | 'file'
+  /** For a file input: the media types the picker offers. */
+  accept?: string
   defaultValue?: string | undefined
   errors?: string[] | undefined
   autoComplete?: string
 }
 
 /** A labelled input whose errors are announced with it (aria-describedby). */
-export function Field({ name, label, hint, type = 'text', defaultValue, errors, autoComplete = 'off' }: FieldProps) {
+export function Field({ name, label, hint, type = 'text', accept, defaultValue, errors, autoComplete = 'off' }: FieldProps) {
   const id = useId()
   const errorId = `${id}-error`
   const invalid = Boolean(errors?.length)
@@ -25,8 +27,9 @@ export function Field({ name, label, hint, type = 'text', defaultValue, errors, 
         id={id}
         name={name}
         type={type}
-        defaultValue={defaultValue}
-        autoComplete={autoComplete}
+        accept={accept}
+        defaultValue={type === 'file' ? undefined : defaultValue}
+        autoComplete={type === 'file' ? undefined : autoComplete}
         aria-invalid={invalid || undefined}
         aria-describedby={invalid ? errorId : undefined}
       />

@@ -102,7 +102,8 @@ export function conformance(doc: Document) {
       const schema = deref(doc, property)
       if (schema.format !== 'binary' && schema.contentEncoding !== 'binary') continue
       const item = value[name]
-      if (item instanceof File && item.size === 0 && item.name === '') delete value[name]
+      // As browsers send an empty file input (and Server Actions pass it on): no bytes, and no name or no type.
+      if (item instanceof File && item.size === 0 && (item.name === '' || item.type === '' || item.type === 'application/octet-stream')) delete value[name]
       if (value[name] === undefined) continue
       if (!(item instanceof File)) return reject(`${name}: ${Array.isArray(item) ? 'more than one value' : 'text'} where the document describes one file`)
       const bytes = new Uint8Array(await item.arrayBuffer())

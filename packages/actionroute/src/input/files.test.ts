@@ -82,6 +82,12 @@ describe('checkFormFiles (the action door)', () => {
     expect([checked.get('name'), avatar.name, avatar.type, avatar.size]).toEqual(['Ada', 'me.bin', 'image/png', 8])
     const empty = await checkFormFiles(form(['name', 'Ada'], ['avatar', new File([], '', { type: 'application/octet-stream' })]), rules)
     expect([...empty.keys()]).toEqual(['name'])
+    // The same input through a Server Action called from JavaScript: renamed, untyped.
+    const renamed = await checkFormFiles(form(['name', 'Ada'], ['avatar', new File([], 'blob', { type: '' })]), rules)
+    expect([...renamed.keys()]).toEqual(['name'])
+    // An empty file with a name and a type of its own is a file.
+    const notes = await checkFormFiles(form(['notes', new File([], 'notes.csv', { type: 'text/csv' })]), fileRulesFor(z.object({ notes: z.file() })))
+    expect((notes.get('notes') as File).type).toBe('text/csv')
   })
 
   it('refuses a file too large (413), of another type (415), in a field that takes none or sent twice (400), each on its field', async () => {

@@ -160,8 +160,13 @@ export function fileCounter(rules: ReadonlyMap<string, FileRule> | undefined, { 
   }
 }
 
-/** A file input left empty: browsers send a part with an empty file name and no bytes. Nothing was chosen. */
-export const isNoFile = (file: File) => file.size === 0 && file.name === ''
+/**
+ * A file input left empty: browsers send a part with an empty file name, no bytes and `application/octet-stream`;
+ * through a Server Action called from JavaScript, it arrives renamed and untyped. Nothing was chosen. An empty file
+ * with a name and a type of its own (an empty `notes.csv`) is a file.
+ */
+export const isNoFile = (file: { size: number; name: string; type: string }) =>
+  file.size === 0 && (file.name === '' || file.type === '' || file.type === 'application/octet-stream')
 
 /** One file Next has already read, against its field: its size, then its sniffed type; handed on with that type. */
 async function checkFile(field: string, file: File, count: ReturnType<typeof fileCounter>): Promise<File> {

@@ -1,5 +1,5 @@
 import { OperationError } from '../core/errors'
-import { acceptsType, DEFAULT_FILE_LIMITS, fileCounter, fileTooLarge, fileTypeRefused, SNIFF_BYTES, sniffType, type FileLimits, type FileRule } from './files'
+import { acceptsType, DEFAULT_FILE_LIMITS, fileCounter, fileTooLarge, fileTypeRefused, isNoFile, SNIFF_BYTES, sniffType, type FileLimits, type FileRule } from './files'
 import { DEFAULT_FORM_LIMITS } from './form-data'
 import type { FileSink, FileTarget } from './upload'
 
@@ -343,8 +343,7 @@ export class MultipartParser {
   #endFile(): void {
     const file = this.#file!
     this.#file = undefined
-    // A file input left empty: browsers send a part with an empty file name and no bytes. Nothing was chosen.
-    if (file.size === 0 && file.filename === '') return
+    if (isNoFile({ size: file.size, name: file.filename, type: file.claimed })) return
     if (file.head) this.#openFile(file)
     const entry: [string, FormDataEntryValue | undefined] = [file.field, undefined]
     this.#entries.push(entry)

@@ -1,4 +1,4 @@
-import { unstable_isUnrecognizedActionError } from 'next/navigation'
+import { unstable_isUnrecognizedActionError, useRouter } from 'next/navigation'
 import { useActionState, useSyncExternalStore } from 'react'
 import { errorState, IDEMPOTENCY_FIELD, isSecretName, type ErrorState, type FormState } from '../action/envelope'
 import type { CallErrorCode } from './use-action'
@@ -20,6 +20,12 @@ export interface UseFormActionOptions {
    * `useOptimistic` setter here. Its state holds until the action settles.
    */
   onSubmit?(formData: FormData): void
+  /**
+   * The largest body the action door takes (next.config's `serverActions.bodySizeLimit`, in bytes). With a
+   * `route`, a form whose files add up to more is sent there instead, where they stream (the action would be
+   * refused). Without JavaScript the browser sends the form as it is: see the README, "Accept files".
+   */
+  actionBodyLimit?: number
   /** Names this form among others on the page without a route, so kept input goes back to the right one. */
   name?: string
   /** Fields never echoed back in `values` (as `formAction`'s option): by default names containing "password", "secret" or "token". */
@@ -108,6 +114,9 @@ function forgetKept() {
   for (const listener of keptListeners) listener()
 }
 
+/** The bytes of the files in a form. */
+const filesSize = (form: FormData) => [...form.values()].reduce((total, value) => total + (typeof value === 'string' ? 0 : value.size), 0)
+
 function keptState(saved: string | null, key: string): ErrorState<CallErrorCode> | undefined {
   if (!saved) return undefined
   try {
@@ -135,7 +144,17 @@ export function useFormAction<State extends FormState>(
   options: UseFormActionOptions = {},
 ): [state: State | ErrorState<CallErrorCode>, dispatch: (formData: FormData) => void, isPending: boolean] {
   const hydrated = useSyncExternalStore(noSubscription, () => true, () => false)
-  const { route, onSubmit, isSecret = isSecretName, name = '' } = options
+  const { route, onSubmit, isSecret = isSecretName, name = '', actionBodyLimit } = options
+  const router = useRouter()
+  /**
+   * The form through the route: an action's answer carries the page's refreshed server components (its
+   * `revalidate`), a route's does not, so the page is refreshed once the route has answered a success.
+   */
+  const viaRoute = async (formData: FormData) => {
+    const state = await postToRoute(route!, formData, isSecret)
+    if (state.status === 'success') router.refresh()
+    return state
+  }
   // Which form a kept input belongs to: the page, and the form's name among others there.
   const key = `${hydrated ? location.pathname : ''} ${name}`
   const restored = keptState(useSyncExternalStore(subscribeKept, readKept, () => null), key)
@@ -143,11 +162,12 @@ export function useFormAction<State extends FormState>(
   async function enhanced(previous: State, formData: FormData): Promise<State> {
     if (restored) forgetKept()
     onSubmit?.(formData)
+    if (route && actionBodyLimit !== undefined && filesSize(formData) > actionBodyLimit) return (await viaRoute(formData)) as State
     try {
       return await action(previous, formData)
     } catch (error) {
       if (!unstable_isUnrecognizedActionError(error)) throw error
-      if (route) return (await postToRoute(route, formData, isSecret)) as State
+      if (route) return (await viaRoute(formData)) as State
       return reloadKeepingInput(formData, isSecret, key)
     }
   }

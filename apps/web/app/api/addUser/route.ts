@@ -1,4 +1,4 @@
 import { routes } from 'actionroute'
 import { api } from '@/server/api'
 
-export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = routes(api['/api/addUser'])
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = routes(api['/api/addUser'], { browserForms: 'redirect' })
