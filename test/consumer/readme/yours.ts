@@ -11,6 +11,8 @@ export const db = {
   async listTodos(query: { q?: string; limit: number }): Promise<Todo[]> { return query.limit > 0 ? [] : [] },
   async archiveTodo(id: string): Promise<{ id: string; archived: true }> { return { id, archived: true } },
   async deleteAllTodos(): Promise<void> {},
+  async saveAttachment(todoId: string, file: { type: string; bytes: Uint8Array }): Promise<void> { if (!todoId || !file.type) throw new Error('no') },
+  async attachmentOf(todoId: string): Promise<Blob | null> { return todoId ? new Blob([]) : null },
 }
 /** A pg.Pool in an app: anything with pg's query(text, params). */
 export const pool = { query: async (text: string, params: unknown[]) => ({ rows: [text, ...params] }) }

@@ -147,8 +147,9 @@ export function useFormAction<State extends FormState>(
   const { route, onSubmit, isSecret = isSecretName, name = '', actionBodyLimit } = options
   const router = useRouter()
   /**
-   * The form through the route: an action's answer carries the page's refreshed server components (its
-   * `revalidate`), a route's does not, so the page is refreshed once the route has answered a success.
+   * A form too large for the action, through the route: an action's answer carries the page's refreshed server
+   * components (its `revalidate`), a route's does not, so the page is refreshed once the route has answered a
+   * success. Not after a deploy: refreshing would load the new build's page, and the answer with it would be lost.
    */
   const viaRoute = async (formData: FormData) => {
     const state = await postToRoute(route!, formData, isSecret)
@@ -167,7 +168,7 @@ export function useFormAction<State extends FormState>(
       return await action(previous, formData)
     } catch (error) {
       if (!unstable_isUnrecognizedActionError(error)) throw error
-      if (route) return (await viaRoute(formData)) as State
+      if (route) return (await postToRoute(route, formData, isSecret)) as State
       return reloadKeepingInput(formData, isSecret, key)
     }
   }
