@@ -49,7 +49,7 @@ export function fileRulesOf(schema: JsonSchema | null): Map<string, FileRule> {
 // ---- Sniffing: the WHATWG MIME Sniffing Standard's signatures (§6.1 images, §6.2 audio and video, §6.3 archives)
 // for the formats an upload form meets, plus PDF. Each is a prefix, `null` bytes in it matching any byte.
 
-/** Bytes of a file's start that decide its type: the longest signature below is 12 bytes. */
+/** Bytes of a file's start that decide its type: the longest signature below (WebP's) is 14 bytes. */
 export const SNIFF_BYTES = 16
 
 const ascii = (text: string) => [...text].map((char) => char.charCodeAt(0))

@@ -33,7 +33,7 @@ export function temporaryFiles(directory: string = tmpdir()): FileSink {
   let made: Promise<string> | undefined
   let count = 0
   let disposed = false
-  const open_: FileHandle[] = []
+  const handles: FileHandle[] = []
   return {
     async create({ name, type }) {
       if (disposed) throw new Error('This upload has ended: its files were removed.')
@@ -44,7 +44,7 @@ export function temporaryFiles(directory: string = tmpdir()): FileSink {
         await handle.close()
         throw new Error('This upload has ended: its files were removed.')
       }
-      open_.push(handle)
+      handles.push(handle)
       return {
         async write(bytes) {
           // A short write is finished by the loop: FileHandle.write may write less than asked.
@@ -54,14 +54,14 @@ export function temporaryFiles(directory: string = tmpdir()): FileSink {
         },
         async finish() {
           await handle.close()
-          open_.splice(open_.indexOf(handle), 1)
+          handles.splice(handles.indexOf(handle), 1)
           return new File([await openAsBlob(file)], name, { type })
         },
       }
     },
     async dispose() {
       disposed = true
-      await Promise.all(open_.splice(0).map((handle) => handle.close().catch(() => {})))
+      await Promise.all(handles.splice(0).map((handle) => handle.close().catch(() => {})))
       const dir = await made?.catch(() => undefined)
       if (dir) await rm(dir, { recursive: true, force: true })
     },
