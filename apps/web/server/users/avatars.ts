@@ -149,11 +149,10 @@ export async function findAvatar(userId: string): Promise<StoredAvatar | null> {
 }
 
 /** After a user is deleted (the row went with it, by cascade): their avatar's file, when it is one. */
-export async function removeAvatarFiles(userId: string): Promise<void> {
+export async function removeAvatarFile(userId: string, etag: string | null): Promise<void> {
   const dir = (await requestDatabase()).filesDir
-  if (!dir || !isUuid(userId)) return
-  const mine = (await readdir(dir)).filter((name) => name.startsWith(`${userId}.`))
-  await Promise.all(mine.map((name) => unlink(path.join(dir, name)).catch(() => {})))
+  // The one file the row named: no listing of the directory per delete. A stray (a crash between) goes at start-up.
+  if (dir && etag) await unlink(path.join(dir, fileName(userId, etag))).catch(() => {})
 }
 
 /**

@@ -3,7 +3,7 @@ import { reads, writes } from '@/server/bases'
 import type { User } from '@/server/db/schema'
 import { userErrors } from './errors'
 import * as queries from './queries'
-import { AVATAR_TYPE, findAvatar, normaliseAvatar, removeAvatarFiles, saveAvatar } from './avatars'
+import { AVATAR_TYPE, findAvatar, normaliseAvatar, removeAvatarFile, saveAvatar } from './avatars'
 import {
   type UpdateUserInput,
   getAvatarInput,
@@ -104,7 +104,7 @@ export const deleteUser = writes.operation({
   errors: { NOT_FOUND: userErrors.NOT_FOUND },
   handler: async ({ id }) => {
     const user = await found(id, queries.deleteUser(id))
-    await removeAvatarFiles(id)
+    await removeAvatarFile(user.id, user.avatarEtag)
     return { message: `User ${user.name} deleted`, user }
   },
   http: { status: 204 },
