@@ -2,7 +2,7 @@ import { OperationError } from '../core/errors'
 import { parseUrlEncoded, type FormLimits } from '../input/form-data'
 import { checkJsonShape, type JsonLimits } from '../input/json'
 import type { FileLimits } from '../input/files'
-import { readMultipart, type MultipartFiles } from '../input/multipart'
+import { readMultipart, stopReading, type MultipartFiles } from '../input/multipart'
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
 
@@ -34,7 +34,7 @@ async function readCapped(request: Request, limit: number): Promise<Buffer> {
     if (done) break
     size += value.byteLength
     if (size > limit) {
-      await reader.cancel()
+      stopReading(reader)
       throw tooLarge(limit)
     }
     chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength))

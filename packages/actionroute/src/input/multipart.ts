@@ -376,6 +376,14 @@ export class MultipartParser {
 }
 
 /**
+ * Stops reading a body, without waiting: the cancel of a tee'd body (a `request.clone()`'s other half unread)
+ * settles only once both halves are cancelled, which would hold the answer back for good.
+ */
+export function stopReading(reader: ReadableStreamDefaultReader<Uint8Array>): void {
+  reader.cancel().catch(() => {})
+}
+
+/**
  * Reads a `multipart/form-data` body as it streams in, stopping at the first limit it passes: 413 past
  * `limit` bytes (declared or streamed), 400 past `maxParts` parts or for anything malformed. An empty
  * body is an empty form. What follows the closing boundary is not read.
@@ -415,6 +423,6 @@ export async function readMultipart(request: Request, limits: Partial<MultipartL
     if (!(error instanceof OperationError) && request.signal.aborted) throw new OperationError('BAD_REQUEST', 'The request body was cut off: the client closed the connection.')
     throw error
   } finally {
-    if (!ended) await reader.cancel().catch(() => {})
+    if (!ended) stopReading(reader)
   }
 }
