@@ -1,8 +1,10 @@
 import fc from 'fast-check'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { operation, router } from '../index'
-import { createClient, type RetryAfterOptions, type RetryWait } from './fetch-client'
+import { createClient, type RetryAfterOptions, type RetryWait, type UploadProgress } from './fetch-client'
 import { inProcessFetch, notesApi } from './notes.fixture'
 
 const { addNote, getNote, listNotes, deleteNote } = notesApi()
@@ -213,5 +215,121 @@ describe('createClient() with input a URL cannot carry as given', () => {
     const result = await typed.GET('/search', { query })
     expect(result).toMatchObject({ ok: true, data: { ...query, filter: { ...query.filter, since: '1970-01-01T00:00:00.000Z' } } })
     expect(decodeURIComponent(new URL(sent.at(-1)!.url).search)).toBe('?filter.name=Ada&filter.age=36&filter.since=1970-01-01T00:00:00.000Z&tags=x&tags=y+z&items[0].n=a&items[1].n=b')
+  })
+})
+
+describe('createClient() with files', () => {
+  const addAttachment = operation({
+    name: 'addAttachment',
+    input: z.object({
+      title: z.string(),
+      file: z.file().max(64 * 1024).mime(['text/plain', 'image/png']),
+      tags: z.array(z.string()).optional(),
+      meta: z.object({ pages: z.number() }).optional(),
+    }),
+    handler: async ({ title, file, tags, meta }) => ({ title, name: file.name, type: file.type, size: file.size, text: await file.text(), tags, meta }),
+    http: { status: 201 },
+  })
+  const lookup = operation({ name: 'lookup', input: z.object({ file: z.file().optional() }), handler: () => ({}) })
+  const paths = { '/files': { POST: addAttachment, GET: lookup } }
+  const sent: Request[] = []
+  const files = createClient<typeof paths>({ baseUrl: 'http://files.test', fetch: inProcessFetch(router(paths), sent) })
+  const note = (text: string, name = 'note.txt') => new File([text], name, { type: 'text/plain' })
+
+  it('sends a body that holds a File as multipart, fields as the route door reads them, and the handler gets the file', async () => {
+    const result = await files.POST('/files', { body: { title: 'Minutes', file: note('We met.'), tags: ['a', 'b'], meta: { pages: 2 } } })
+    expect(result).toMatchObject({ ok: true, status: 201, data: { title: 'Minutes', name: 'note.txt', type: 'text/plain', size: 7, text: 'We met.', tags: ['a', 'b'], meta: { pages: 2 } } })
+    expect(sent.at(-1)!.headers.get('content-type')).toMatch(/^multipart\/form-data; boundary=/)
+  })
+
+  it('takes any Blob where the input takes a File (sent as "blob")', async () => {
+    const result = await files.POST('/files', { body: { title: 'raw', file: new Blob(['bytes'], { type: 'text/plain' }) } })
+    expect(result).toMatchObject({ ok: true, data: { name: 'blob', size: 5, text: 'bytes' } })
+  })
+
+  it('returns the route door’s refusal of a file as a problem naming the field', async () => {
+    const big = await files.POST('/files', { body: { title: 'big', file: note('x'.repeat(64 * 1024 + 1)) } })
+    expect(big).toMatchObject({ ok: false, status: 413, error: { issues: [{ path: 'file' }] } })
+    const svg = await files.POST('/files', { body: { title: 'svg', file: new File(['<svg/>'], 'a.svg', { type: 'image/svg+xml' }) } })
+    expect(svg).toMatchObject({ ok: false, status: 415 })
+  })
+
+  it('refuses to put a file in a query string, without sending anything', async () => {
+    const before = sent.length
+    expect(await files.GET('/files', { query: { file: note('x') } })).toMatchObject({ ok: false, status: 0, error: { code: 'INVALID_REQUEST' } })
+    expect(sent.length).toBe(before)
+  })
+
+  it('reports upload progress up to the whole body, and the server reads the very bytes counted', async () => {
+    const progress: UploadProgress[] = []
+    const text = 'line\n'.repeat(10_000)
+    const result = await files.POST('/files', { body: { title: 'log', file: note(text, 'log.txt') }, onUploadProgress: (step) => progress.push(step) })
+    expect(result).toMatchObject({ ok: true, data: { name: 'log.txt', size: text.length, text } })
+    const total = progress[0]!.total
+    expect(progress.every((step) => step.total === total)).toBe(true)
+    expect(progress.map((step) => step.loaded)).toEqual([...progress.map((step) => step.loaded)].sort((a, b) => a - b))
+    expect(progress.at(-1)!.loaded).toBe(total)
+    expect((await sent.at(-1)!.arrayBuffer()).byteLength).toBe(total)
+  })
+
+  it('reports the progress of a JSON body too', async () => {
+    const progress: UploadProgress[] = []
+    const notes = createClient<typeof api>({ baseUrl: 'http://notes.test', fetch: inProcessFetch(handlers, []) })
+    const body = { text: 'ü'.repeat(100) }
+    expect(await notes.POST('/v1/notes', { body, onUploadProgress: (step) => progress.push(step) })).toMatchObject({ ok: true, data: body })
+    expect(progress.at(-1)).toEqual({ loaded: Buffer.byteLength(JSON.stringify(body)), total: Buffer.byteLength(JSON.stringify(body)) })
+  })
+
+  it('with or without progress, the server reads the same input from any names and values (fuzzed)', async () => {
+    const text = fc.string({ unit: 'grapheme', maxLength: 30 })
+    await fc.assert(
+      fc.asyncProperty(text, text, fc.uint8Array({ maxLength: 300 }), fc.array(text, { maxLength: 3 }), async (title, name, bytes, tags) => {
+        const body = { title, file: new File([bytes], name, { type: 'text/plain' }), tags }
+        const plain = await files.POST('/files', { body })
+        const counted = await files.POST('/files', { body, onUploadProgress: () => {} })
+        expect(counted).toMatchObject({ ok: plain.ok, status: plain.status })
+        expect(plain.ok && counted.ok ? counted.data : counted).toEqual(plain.ok ? plain.data : counted)
+        if (plain.ok) expect(plain.data).toMatchObject({ title, size: bytes.length })
+      }),
+      { numRuns: 150 },
+    )
+  })
+
+  describe('over the network (Node’s fetch, a streamed and counted body)', () => {
+    let server: Server
+    let base: string
+    beforeAll(async () => {
+      // Counts the bytes it receives and answers the count; for /hold it never answers.
+      server = createServer((request, response) => {
+        let received = 0
+        request.on('data', (chunk: Buffer) => (received += chunk.length))
+        if (request.url !== '/hold') request.on('end', () => response.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ received })))
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    })
+    afterAll(() => {
+      server.closeAllConnections()
+      server.close()
+    })
+
+    it('sends the whole body, and the last progress is the count the server received', async () => {
+      const remote = createClient<{ '/files': { POST: typeof addAttachment } }>({ baseUrl: base })
+      const progress: UploadProgress[] = []
+      const result = await remote.POST('/files', { body: { title: 'big', file: note('x'.repeat(3_000_000)) }, onUploadProgress: (step) => progress.push(step) })
+      expect(result).toMatchObject({ ok: true, status: 201 })
+      expect(progress.length).toBeGreaterThan(1)
+      // This server answers with the count it received, not the operation's output.
+      const received = result.ok ? (result.data as unknown as { received: number }).received : -1
+      expect(progress.at(-1)).toEqual({ loaded: received, total: progress.at(-1)!.total })
+      expect(progress.at(-1)!.loaded).toBe(progress.at(-1)!.total)
+    })
+
+    it('an abort while the body goes out rejects the call with the AbortError', async () => {
+      const remote = createClient<{ '/hold': { POST: typeof addAttachment } }>({ baseUrl: base })
+      const controller = new AbortController()
+      const call = remote.POST('/hold', { body: { title: 't', file: note('x'.repeat(3_000_000)) }, signal: controller.signal, onUploadProgress: () => controller.abort() })
+      await expect(call).rejects.toMatchObject({ name: 'AbortError' })
+    })
   })
 })

@@ -43,6 +43,23 @@ export type ClientResult<Op> =
 
 type Rest<Op, Path extends string> = Omit<InputOf<Op>, PathParams<Path>>
 
+/** What a body may hold where the input takes a `File`: any `Blob` (one with no name is sent as `blob`). */
+export type Sendable<T> = T extends Blob
+  ? Blob
+  : T extends Date
+    ? T
+    : T extends readonly (infer Item)[]
+      ? Sendable<Item>[]
+      : T extends object
+        ? { [K in keyof T]: Sendable<T[K]> }
+        : T
+
+/** How far a body has gone out: bytes handed to the network so far, of `total`. */
+export interface UploadProgress {
+  loaded: number
+  total: number
+}
+
 /** Path params, then the rest of the input: in the query string for GET and DELETE, as a JSON body otherwise. */
 export type ClientRequest<Op, Path extends string, Method extends HttpMethod> = ([PathParams<Path>] extends [never]
   ? { params?: never }
@@ -50,10 +67,15 @@ export type ClientRequest<Op, Path extends string, Method extends HttpMethod> = 
   (Method extends 'GET' | 'DELETE'
     ? { query?: Rest<Op, Path> }
     : object extends Rest<Op, Path>
-      ? { body?: Rest<Op, Path> }
-      : { body: Rest<Op, Path> }) & {
+      ? { body?: Sendable<Rest<Op, Path>> }
+      : { body: Sendable<Rest<Op, Path>> }) & {
     headers?: HeadersInit
     signal?: AbortSignal
+    /**
+     * Told as the body goes out, for a progress bar. In a browser the call then goes through XMLHttpRequest (fetch
+     * reports no upload progress; not when `fetch` is given); elsewhere the body is streamed and counted.
+     */
+    onUploadProgress?: (progress: UploadProgress) => void
   }
 
 /** ClientResult before the table's types are applied. */
@@ -127,28 +149,36 @@ function wellFormed(text: string, what: string): string {
 }
 
 /**
- * The query string of `query`, written as the route door reads it back: `a.b=1` for nested objects,
- * repeated names for arrays of values (`tags=x&tags=y`), `items[0].name=x` for arrays of objects, dates as
- * ISO strings. A key holding `.`, `[` or `]` would be read back as a path, so it is refused.
+ * Writes `value` as the route door reads forms and query strings back: `a.b=1` for nested objects, repeated names
+ * for arrays of values (`tags=x&tags=y`), `items[0].name=x` for arrays of objects, dates as ISO strings, a Blob as
+ * a file. A key holding `.`, `[` or `]` would be read back as a path, so it is refused.
  */
-function appendQuery(params: URLSearchParams, prefix: string, value: unknown): void {
+function writeFields(write: (name: string, value: string | Blob) => void, prefix: string, value: unknown): void {
   if (value === undefined || value === null) return
-  if (value instanceof Date) return params.append(prefix, value.toISOString())
+  if (value instanceof Date) return write(prefix, value.toISOString())
+  if (value instanceof Blob) return write(prefix, value)
   if (Array.isArray(value)) {
     value.forEach((item, index) => {
-      if (typeof item === 'object' && item !== null && !(item instanceof Date)) appendQuery(params, `${prefix}[${index}]`, item)
-      else appendQuery(params, prefix, item)
+      if (typeof item === 'object' && item !== null && !(item instanceof Date) && !(item instanceof Blob)) writeFields(write, `${prefix}[${index}]`, item)
+      else writeFields(write, prefix, item)
     })
     return
   }
   if (typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
-      if (/[.[\]]/.test(key)) throw new InvalidRequest(`The query key ${JSON.stringify(key.slice(0, 40))} holds ".", "[" or "]", which the server reads as a path.`)
-      appendQuery(params, prefix === '' ? key : `${prefix}.${key}`, item)
+      if (/[.[\]]/.test(key)) throw new InvalidRequest(`The key ${JSON.stringify(key.slice(0, 40))} holds ".", "[" or "]", which the server reads as a path.`)
+      writeFields(write, prefix === '' ? key : `${prefix}.${key}`, item)
     }
     return
   }
-  params.append(wellFormed(prefix, 'A query key'), wellFormed(String(value), `The query value of ${JSON.stringify(prefix.slice(0, 40))}`))
+  write(wellFormed(prefix, 'A field name'), wellFormed(String(value), `The value of ${JSON.stringify(prefix.slice(0, 40))}`))
+}
+
+/** Whether a file is anywhere in `value`: then the body goes as multipart, since JSON cannot carry one. */
+function holdsBlob(value: unknown): boolean {
+  if (value instanceof Blob) return true
+  if (typeof value !== 'object' || value === null || value instanceof Date) return false
+  return Object.values(value).some(holdsBlob)
 }
 
 function urlOf(base: string | URL, path: string, params: Record<string, string> = {}, query: Record<string, unknown> = {}): URL {
@@ -162,7 +192,14 @@ function urlOf(base: string | URL, path: string, params: Record<string, string> 
   // Relative to the base, so a base with a path of its own (https://example.com/v1/) keeps it.
   const baseText = String(base)
   const url = new URL(filled.replace(/^\//, ''), baseText.endsWith('/') ? baseText : `${baseText}/`)
-  appendQuery(url.searchParams, '', query)
+  writeFields(
+    (name, value) => {
+      if (typeof value !== 'string') throw new InvalidRequest(`${JSON.stringify(name.slice(0, 40))} is a file, which a query string cannot carry: send it with POST, PUT or PATCH.`)
+      url.searchParams.append(name, value)
+    },
+    '',
+    query,
+  )
   return url
 }
 
@@ -207,6 +244,82 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
 // setTimeout fires at once for anything longer (about 24.8 days).
 const LONGEST_TIMER_MS = 2 ** 31 - 1
 
+interface Outgoing {
+  url: URL
+  method: HttpMethod
+  headers: Headers
+  body: string | FormData
+  signal: AbortSignal | undefined
+}
+
+/**
+ * `form` as multipart/form-data (RFC 7578, with the escaping of the HTML standard's form encoder), as one Blob of
+ * its parts: its size is known before a byte is sent, and a file's bytes are read only as the body goes out.
+ */
+function multipartOf(form: FormData): { blob: Blob; type: string } {
+  const boundary = `actionroute-${crypto.randomUUID()}`
+  const escape = (text: string) => text.replace(/[\r\n"]/g, (char) => ({ '\r': '%0D', '\n': '%0A', '"': '%22' })[char]!)
+  const parts: BlobPart[] = []
+  for (const [name, value] of form) {
+    const disposition = `--${boundary}\r\nContent-Disposition: form-data; name="${escape(name)}"`
+    if (typeof value === 'string') parts.push(`${disposition}\r\n\r\n${value}\r\n`)
+    else parts.push(`${disposition}; filename="${escape(value.name)}"\r\nContent-Type: ${value.type || 'application/octet-stream'}\r\n\r\n`, value, '\r\n')
+  }
+  parts.push(`--${boundary}--\r\n`)
+  return { blob: new Blob(parts), type: `multipart/form-data; boundary=${boundary}` }
+}
+
+/** A request whose body is streamed and counted as it is read: upload progress wherever fetch runs. */
+function counted({ url, method, headers, body, signal }: Outgoing, onProgress: (progress: UploadProgress) => void): Request {
+  const { blob, type } = typeof body === 'string' ? { blob: new Blob([body]), type: undefined } : multipartOf(body)
+  const sending = new Headers(headers)
+  if (type !== undefined) sending.set('content-type', type)
+  const total = blob.size
+  let loaded = 0
+  const counter = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      controller.enqueue(chunk)
+      loaded += chunk.byteLength
+      onProgress({ loaded, total })
+    },
+  })
+  // duplex: a streamed request body must say so (fetch's rule); it is sent chunked.
+  return new Request(url, { method, headers: sending, body: blob.stream().pipeThrough(counter), signal, duplex: 'half' } as RequestInit)
+}
+
+/** Statuses whose Response may have no body. */
+const NULL_BODY = new Set([101, 103, 204, 205, 304])
+
+/** The call through XMLHttpRequest, the one browser API that reports upload progress; answered as a fetch would. */
+function viaXhr({ url, method, headers, body, signal }: Outgoing, onProgress: (progress: UploadProgress) => void): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const aborted = () => signal?.reason ?? new DOMException('The call was aborted.', 'AbortError')
+    if (signal?.aborted) return reject(aborted())
+    const xhr = new XMLHttpRequest()
+    const abort = () => xhr.abort()
+    signal?.addEventListener('abort', abort, { once: true })
+    const settle = (settleWith: () => void) => () => {
+      signal?.removeEventListener('abort', abort)
+      settleWith()
+    }
+    xhr.open(method, url)
+    headers.forEach((value, name) => xhr.setRequestHeader(name, value))
+    xhr.responseType = 'arraybuffer'
+    xhr.upload.onprogress = (event) => onProgress({ loaded: event.loaded, total: event.lengthComputable ? event.total : event.loaded })
+    xhr.onload = settle(() => {
+      const answered = new Headers()
+      for (const line of xhr.getAllResponseHeaders().trim().split(/\r?\n/)) {
+        const colon = line.indexOf(':')
+        if (colon > 0) answered.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim())
+      }
+      resolve(new Response(NULL_BODY.has(xhr.status) ? null : (xhr.response as ArrayBuffer), { status: xhr.status, statusText: xhr.statusText, headers: answered }))
+    })
+    xhr.onerror = xhr.ontimeout = settle(() => reject(new TypeError('The request failed (XMLHttpRequest).')))
+    xhr.onabort = settle(() => reject(aborted()))
+    xhr.send(body)
+  })
+}
+
 const isProblem = (value: unknown): value is ClientProblem =>
   typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'string'
 
@@ -228,15 +341,24 @@ export function createClient<Api extends ApiPaths>(options: ClientOptions): Clie
     const input = request as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown }
     let url: URL
     let headers: Headers
-    let body: string | undefined
+    let body: string | FormData | undefined
     try {
       url = urlOf(options.baseUrl, path, input.params, readsQuery ? input.query : undefined)
       headers = new Headers(typeof options.headers === 'function' ? await options.headers() : options.headers)
       for (const [name, value] of new Headers(request.headers)) headers.set(name, value)
       headers.set('accept', 'application/json, application/problem+json')
-      // JSON escapes a lone surrogate (`"\ud800"`): the server reads back exactly what was sent.
-      body = !readsQuery && input.body !== undefined ? JSON.stringify(input.body) : undefined
-      if (body !== undefined) headers.set('content-type', 'application/json')
+      if (readsQuery || input.body === undefined) body = undefined
+      else if (holdsBlob(input.body)) {
+        const form = (body = new FormData())
+        // A file with no name is sent as "blob", as FormData names a Blob: undici would send one named "" as a field.
+        writeFields((name, value) => (typeof value === 'string' ? form.append(name, value) : form.append(name, value, (value as Partial<File>).name || 'blob')), '', input.body)
+        // The boundary is chosen when the body is encoded, so the type is set there too.
+        headers.delete('content-type')
+      } else {
+        // JSON escapes a lone surrogate (`"\ud800"`): the server reads back exactly what was sent.
+        body = JSON.stringify(input.body)
+        headers.set('content-type', 'application/json')
+      }
     } catch (error) {
       // A header that is not a ByteString, a BigInt in the body: a request that cannot be sent as given.
       if (!(error instanceof InvalidRequest || error instanceof TypeError) || (error as Error).message.startsWith('createClient:')) throw error
@@ -249,8 +371,12 @@ export function createClient<Api extends ApiPaths>(options: ClientOptions): Clie
       try {
         // An abort during the wait ends the call as one during fetch would.
         if (wait !== undefined) await delay(wait, request.signal)
-        // A new Request each time: one whose body was sent cannot be sent again (the body is a string, so it can be rebuilt).
-        response = await send(new Request(url, { method, headers, body, signal: request.signal }))
+        // A new request each time: one whose body was sent cannot be sent again (the body is rebuilt from the input).
+        const progress = request.onUploadProgress
+        if (progress && body !== undefined) {
+          const outgoing = { url, method, headers, body, signal: request.signal }
+          response = !options.fetch && typeof XMLHttpRequest === 'function' ? await viaXhr(outgoing, progress) : await send(counted(outgoing, progress))
+        } else response = await send(new Request(url, { method, headers, body, signal: request.signal }))
       } catch (error) {
         if ((error as Error).name === 'AbortError') throw error
         return { ok: false, status: 0, error: problem(0, 'NETWORK_ERROR', `No answer from ${url.origin}: ${(error as Error).message}`), response: undefined }
