@@ -2,13 +2,15 @@
 
 import { action, formAction } from 'actionroute'
 import { signIn, signOut } from '@/server/auth/operations'
-import { addUser, deleteUser, renameUser } from '@/server/users/operations'
+import { addUser, deleteUser, renameUser, setAvatar } from '@/server/users/operations'
 
 // The list refreshes through each operation's `revalidate`, on whichever door it is called.
 // Each write asks for a principal when API_KEYS is set, here as on the API routes: see server/bases.ts.
 export const addUserAction = formAction(addUser)
 export const renameUserAction = formAction(renameUser)
 export const deleteUserAction = formAction(deleteUser)
+// Small images (the action takes 256 KB); the avatar form sends larger ones to the API route.
+export const setAvatarAction = formAction(setAvatar)
 
 // Called with a typed input by the rename form once JavaScript runs (it shows the new name at once).
 export const renameUserDirect = action(renameUser)

@@ -1,4 +1,5 @@
-import { idle, type FormState } from 'actionroute/client'
+import { createClient, idle, type FormState, type UploadProgress } from 'actionroute/client'
+import type { api } from '@/server/api'
 import { addUserAction } from '@/app/actions'
 
 // How the browser calls each door of addUser, outside the home page's forms (the /compare page, the API panel).
@@ -24,11 +25,11 @@ export interface RouteAnswer {
  * How the browser calls the API route's door: `fetch` with a JSON body. Never throws: a network failure is
  * status 0 with its message as the `detail`, like a problem's.
  */
-export async function postAddUser(payload: { name: string; email?: string }, avatar?: File): Promise<RouteAnswer> {
+export async function postAddUser(payload: { name: string; email?: string }): Promise<RouteAnswer> {
   const startedAt = performance.now()
   const elapsed = () => Math.round(performance.now() - startedAt)
   try {
-    const response = await fetch('/api/addUser', avatar ? { method: 'POST', headers: { accept: 'application/json' }, body: multipart(payload, avatar) } : {
+    const response = await fetch('/api/addUser', {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify(payload),
@@ -40,13 +41,16 @@ export async function postAddUser(payload: { name: string; email?: string }, ava
   }
 }
 
+/**
+ * With an avatar, the same call through the typed client (`createClient`), which sends a body holding a file as
+ * multipart and reports the upload's progress as it goes out. Never throws either.
+ */
+export async function postAddUserWithAvatar(payload: { name: string; email?: string }, avatar: File, onUploadProgress: (progress: UploadProgress) => void): Promise<RouteAnswer> {
+  const startedAt = performance.now()
+  const directory = createClient<typeof api>({ baseUrl: window.location.origin })
+  const result = await directory.POST('/api/addUser', { body: { ...payload, avatar }, onUploadProgress })
+  return { status: result.status, body: result.ok ? result.data : result.error, ms: Math.round(performance.now() - startedAt) }
+}
+
 /** The JSON payload for a name and an optional email, as both the home page and /compare send it. */
 export const addUserPayload = (name: string, email: string) => ({ name, ...(email.trim() ? { email } : {}) })
-
-/** With an avatar, the same fields as multipart: a file cannot travel in JSON. */
-function multipart(payload: { name: string; email?: string }, avatar: File): FormData {
-  const form = new FormData()
-  for (const [name, value] of Object.entries(payload)) if (value !== undefined) form.set(name, value)
-  form.set('avatar', avatar)
-  return form
-}

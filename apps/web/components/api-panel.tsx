@@ -6,7 +6,8 @@ import { useDirectory } from './directory'
 import { AVATAR_ACCEPT } from './avatar'
 import { Field } from './field'
 import { useHydrated } from './use-hydrated'
-import { addUserPayload, postAddUser, type RouteAnswer } from './add-user-calls'
+import type { UploadProgress } from 'actionroute/client'
+import { addUserPayload, postAddUser, postAddUserWithAvatar, type RouteAnswer } from './add-user-calls'
 
 interface ProblemBody {
   detail?: string
@@ -20,6 +21,7 @@ export function ApiPanel() {
   const hydrated = useHydrated()
   const [pending, startTransition] = useTransition()
   const [result, setResult] = useState<RouteAnswer | null>(null)
+  const [upload, setUpload] = useState<UploadProgress | null>(null)
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault()
@@ -32,7 +34,9 @@ export function ApiPanel() {
     // One transition from submit to the refreshed list: the new user shows at once and gives way to the saved row.
     startTransition(async () => {
       showAdding({ name, email, door: 'route' })
-      const answer = await postAddUser(addUserPayload(name, email), avatar)
+      setUpload(null)
+      const payload = addUserPayload(name, email)
+      const answer = avatar ? await postAddUserWithAvatar(payload, avatar, setUpload) : await postAddUser(payload)
       startTransition(() => {
         setResult(answer)
         if (answer.status >= 200 && answer.status < 300) {
@@ -52,7 +56,8 @@ export function ApiPanel() {
       <header>
         <h2 id="api-panel-title">API Route</h2>
         <p>
-          <code>fetch(&apos;/api/addUser&apos;, {'{'} method: &apos;POST&apos; {'}'})</code> with a JSON body, from the browser.
+          <code>fetch(&apos;/api/addUser&apos;, {'{'} method: &apos;POST&apos; {'}'})</code> with a JSON body, from the browser; with an avatar, the
+          typed client sends multipart and shows the upload&apos;s progress.
         </p>
       </header>
       <noscript>
@@ -65,6 +70,7 @@ export function ApiPanel() {
         <button type="submit" disabled={!hydrated || pending} aria-busy={pending}>
           {pending ? 'Adding…' : 'Add User'}
         </button>
+        {pending && upload ? <progress value={upload.loaded} max={upload.total} aria-label="Avatar upload progress" /> : null}
       </form>
       <div role="status" className="result">
         {result ? (
@@ -72,6 +78,7 @@ export function ApiPanel() {
             <p className={ok ? 'success' : 'error'}>{ok ? body.message : body.detail}</p>
             <p className="meta">
               HTTP <span data-testid="api-status">{result.status}</span> · Round trip: {result.ms} ms
+              {upload ? <> · Sent <span data-testid="api-uploaded">{upload.loaded}</span> of {upload.total} bytes</> : null}
             </p>
             <pre className="response" aria-label="Response body">
               {JSON.stringify(result.body, null, 2)}

@@ -1,3 +1,9 @@
+'use client'
+
+import { idle } from 'actionroute/client'
+import { useFormAction } from 'actionroute/react'
+import { setAvatarAction } from '@/app/actions'
+import { ACTION_BODY_LIMIT } from '@/server/limits'
 import type { ListedUser } from './directory'
 
 /** What the file pickers offer: the types the server takes (it reads the type from the bytes). */
@@ -15,21 +21,43 @@ export function Avatar({ user }: { user: Pick<ListedUser, 'id' | 'name' | 'avata
 }
 
 /**
- * Sets a user's avatar: a plain form posted to the API route, with JavaScript or without. A Server Action takes
- * 256 KB here; a photo is often more, so the route takes it (up to 5 MB, streamed) and answers the browser with a
- * 303 back to this page, the outcome shown above the list (`formOutcome(setAvatar)`).
+ * Sets a user's avatar through the Server Action (`setAvatarAction`), JavaScript on or off. A Server Action takes
+ * 256 KB here and a photo is often more: with JavaScript, a larger image goes to the API route instead (streamed, up
+ * to 5 MB) and its answer shows here all the same; without, a second button posts the form to the route, which
+ * answers the browser with a 303 back to this page, the outcome shown above the list (`formOutcome(setAvatar)`).
  */
 export function AvatarForm({ id, name }: { id: string; name: string }) {
+  const [state, submit, pending] = useFormAction(setAvatarAction, idle, {
+    route: { path: '/api/users/{id}/avatar', method: 'PUT' },
+    actionBodyLimit: ACTION_BODY_LIMIT,
+    name: `avatar-${id}`,
+  })
+  // Open with an answer to show: after a post without JavaScript, the page comes back with it.
   return (
-    <form action={`/api/users/${id}/avatar`} method="post" encType="multipart/form-data" aria-label={`Avatar for ${name}`}>
-      <div className="field">
-        <label htmlFor={`avatar-${id}`}>Image for {name}</label>
-        <input id={`avatar-${id}`} name="avatar" type="file" accept={AVATAR_ACCEPT} required aria-describedby={`avatar-hint-${id}`} />
-        <p className="hint" id={`avatar-hint-${id}`}>
-          PNG, JPEG or WebP, up to 5 MB
-        </p>
-      </div>
-      <button type="submit">Upload</button>
-    </form>
+    <details open={state.status !== 'idle' || undefined}>
+      <summary>Avatar</summary>
+      <form action={submit} aria-label={`Avatar for ${name}`} noValidate>
+        <input type="hidden" name="id" value={id} />
+        <div className="field">
+          <label htmlFor={`avatar-${id}`}>Image for {name}</label>
+          <input id={`avatar-${id}`} name="avatar" type="file" accept={AVATAR_ACCEPT} required aria-describedby={`avatar-hint-${id}`} />
+          <p className="hint" id={`avatar-hint-${id}`}>
+            PNG, JPEG or WebP, up to 5 MB
+          </p>
+        </div>
+        <button type="submit" disabled={pending} aria-busy={pending}>
+          {pending ? 'Uploading…' : 'Upload'}
+        </button>
+        <noscript>
+          <button type="submit" className="secondary" formAction={`/api/users/${id}/avatar`} formMethod="post" formEncType="multipart/form-data">
+            Upload over 256 KB (API route)
+          </button>
+        </noscript>
+        <div role="status">
+          {state.status === 'success' ? <p className="success">{state.message}</p> : null}
+          {state.status === 'error' ? <p className="field-error">{state.fieldErrors?.avatar?.[0] ?? state.formError}</p> : null}
+        </div>
+      </form>
+    </details>
   )
 }

@@ -82,10 +82,7 @@ function UserRow({ user }: { user: User }) {
             <summary>Rename</summary>
             <RenameForm id={user.id} name={rename.optimistic} rename={rename} />
           </details>
-          <details>
-            <summary>Avatar</summary>
-            <AvatarForm id={user.id} name={user.name} />
-          </details>
+          <AvatarForm id={user.id} name={user.name} />
           <details>
             <summary>Delete</summary>
             <DeleteForm id={user.id} name={user.name} />
