@@ -44,4 +44,12 @@ describe('createClient<typeof api>()', () => {
     const list = await client.GET('/api/users')
     if (list.ok) expectTypeOf(list.data).toEqualTypeOf<{ id: string; name: string; createdAt: string }[]>()
   })
+
+  it('takes any Blob where the input takes a File, and only in a body', () => {
+    const upload = operation({ name: 'upload', input: z.object({ title: z.string(), file: z.file(), extra: z.array(z.file()).optional() }), handler: () => ({ ok: true }) })
+    const files = createClient<{ '/files': { POST: typeof upload; GET: typeof upload } }>({ baseUrl: 'http://x' })
+    void files.POST('/files', { body: { title: 't', file: new Blob(['x']), extra: [new File(['y'], 'y.txt')] }, onUploadProgress: ({ loaded, total }) => loaded / total })
+    // @ts-expect-error: a string is not a file
+    void files.POST('/files', { body: { title: 't', file: 'x' } })
+  })
 })
