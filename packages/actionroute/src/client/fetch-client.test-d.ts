@@ -12,6 +12,8 @@ const addUser = operation({ name: 'addUser', input: z.object({ name: z.string(),
 const listUsers = operation({ name: 'listUsers', input: z.object({ q: z.string().optional() }), handler: () => [user.parse({})] })
 export const api = { '/api/users': { GET: listUsers, POST: addUser }, '/api/users/{id}': { GET: getUser } }
 
+export const upload = operation({ name: 'upload', input: z.object({ title: z.string(), file: z.file(), extra: z.array(z.file()).optional() }), handler: () => ({ ok: true }) })
+
 const client = createClient<typeof api>({ baseUrl: 'http://x' })
 
 describe('createClient<typeof api>()', () => {
@@ -46,7 +48,6 @@ describe('createClient<typeof api>()', () => {
   })
 
   it('takes any Blob where the input takes a File, and only in a body', () => {
-    const upload = operation({ name: 'upload', input: z.object({ title: z.string(), file: z.file(), extra: z.array(z.file()).optional() }), handler: () => ({ ok: true }) })
     const files = createClient<{ '/files': { POST: typeof upload; GET: typeof upload } }>({ baseUrl: 'http://x' })
     void files.POST('/files', { body: { title: 't', file: new Blob(['x']), extra: [new File(['y'], 'y.txt')] }, onUploadProgress: ({ loaded, total }) => loaded / total })
     // @ts-expect-error: a string is not a file
