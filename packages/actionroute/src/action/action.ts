@@ -7,6 +7,7 @@ import type { FormLimits } from '../input/form-data'
 import { forbidden, unauthorized, unstable_rethrow } from '#next/navigation'
 import { DeferredInput, execute, type ErrorCodesOf, type FieldsOf, type InputOf, type Operation, type OutputOf } from '../core/operation'
 import { unexpected } from '../core/report'
+import { actionFrames, isAsyncIterable, type ItemOf, type StreamFrame } from '../core/stream'
 import { parseIdempotencyKey } from '../core/idempotency-key'
 import { defaultMessage, errorState, IDEMPOTENCY_FIELD, isSecretName, successState, type ActionErrorValue, type FormState } from './envelope'
 import { readFormOutcome, redirectWithOutcome, sentWithoutJavaScript } from './no-script'
@@ -20,8 +21,11 @@ export type FormStateOf<Op> = FormState<OutputOf<Op>, ErrorCodesOf<Op>, FieldsOf
 /** The form action `formAction(op)` makes, for `useActionState(action, idle)`. */
 export type FormActionOf<Op> = (previous: FormStateOf<Op>, formData: FormData) => Promise<FormStateOf<Op>>
 
+/** What a direct action's success carries: the output, or for a streaming operation its items as frames. */
+export type ActionDataOf<Op> = OutputOf<Op> extends AsyncIterable<unknown> ? AsyncIterable<StreamFrame<ItemOf<OutputOf<Op>>, ErrorCodesOf<Op>>> : OutputOf<Op>
+
 /** The direct action `action(op)` makes. */
-export type ActionOf<Op> = (input: InputOf<Op>) => Promise<ActionResult<OutputOf<Op>, ErrorCodesOf<Op>>>
+export type ActionOf<Op> = (input: InputOf<Op>) => Promise<ActionResult<ActionDataOf<Op>, ErrorCodesOf<Op>>>
 
 type AnyOperation = Operation<StandardSchemaV1, unknown>
 
@@ -79,6 +83,7 @@ const notAForm = () =>
  * one `useActionState` needs.
  */
 export function formAction<Op extends AnyOperation>(op: Op, options: FormActionOptions<OutputOf<Op>> = {}): FormActionOf<Op> {
+  if (op.stream) throw new TypeError(`formAction(${op.name}): a streaming operation has no form state to answer; serve it with action() or route().`)
   const isSecret = options.isSecret ?? isSecretName
   const onSuccess = options.onSuccess as FormActionOptions<unknown>['onSuccess']
   const messageOf = (options.message ?? defaultMessage) as (data: unknown) => string | undefined
@@ -157,9 +162,16 @@ export function action<Op extends AnyOperation>(op: Op): ActionOf<Op> {
   async function call(input: unknown): Promise<ActionResult<unknown>> {
     // Files in the arguments are checked as a form's are; a refusal is the call's answer, through its middleware.
     const raw = holdsFiles(input) ? new DeferredInput(() => checkInputFiles(input, fileRulesFor(op.input))) : input
-    const outcome = await execute(op, raw, await actionContext())
-    if (outcome.ok) return outcome
-    const { code, status, message, issues, errorId } = outcome.error
+    // A stream's handler sees ctx.signal abort when the reader stops (React, or the caller's for await).
+    const streaming = op.stream ? new AbortController() : undefined
+    const context = await actionContext()
+    const outcome = await execute(op, raw, streaming ? { ...context, signal: streaming.signal } : context)
+    if (outcome.ok && isAsyncIterable(outcome.data)) return { ok: true, data: actionFrames(outcome.data, op.name, () => streaming?.abort()) }
+    streaming?.abort()
+    return outcome.ok ? outcome : failed(outcome.error)
+  }
+  function failed(error: OperationError): ActionResult<never> {
+    const { code, status, message, issues, errorId } = error
     return { ok: false, error: { code, status, message, issues, ...(errorId ? { errorId } : {}) } }
   }
   return served(call, op, 'direct') as ActionOf<Op>

@@ -18,6 +18,10 @@ export interface RequestContext {
   idempotencyKey?: string
   /** Where the door reads the response headers middleware set; a fresh, unread set when absent. */
   responseHeaders?: Headers
+  /** Aborts when the call's work should stop; a signal that never aborts when absent. */
+  signal?: AbortSignal
+  /** The `Last-Event-ID` a reconnecting client sent (route door): where a stream should resume. */
+  lastEventId?: string
 }
 
 /** What every handler and middleware sees, whatever the door; `Locals` is what middleware added. */
@@ -39,6 +43,11 @@ export interface Context<Locals extends object = object> extends RequestContext 
    * call, once), the argument on the action door. For middleware that must see it, such as idempotency.
    */
   rawInput(): Promise<unknown>
+  /**
+   * Aborts when the caller has gone: on the route door, the client closing the connection; for a streaming
+   * operation (`stream`), also the reader cancelling, on either door. Pass it to what the handler waits on.
+   */
+  signal: AbortSignal
 }
 
 /**
@@ -59,8 +68,13 @@ export function callContext(request: RequestContext, operation: string, rawInput
     responseHeaders: request.responseHeaders ?? new Headers(),
     rawInput,
     locals: {},
+    signal: request.signal ?? NEVER_ABORTED,
+    lastEventId: request.lastEventId,
   }
 }
+
+/** The signal of a call nothing can abort. */
+const NEVER_ABORTED = new AbortController().signal
 
 /**
  * The cookies of a request, read from its `Cookie` header when a cookie is first asked for (Next's

@@ -5,6 +5,7 @@ import { isDoorCode, OperationError, type ErrorCodeOf, type ErrorFactories, type
 import { compose, type AnyMiddleware, type Outcome } from './middleware'
 import { unexpected } from './report'
 import { revalidateAfter, type Revalidate } from './revalidate'
+import type { ItemOf, StreamOptions } from './stream'
 import { traced } from './trace'
 import { validate, type FieldPath } from './validate'
 
@@ -40,6 +41,12 @@ export interface OperationConfig<Schema extends StandardSchemaV1, Output, Locals
    * action door, `revalidateTag(tag, 'max')` on the route door, `revalidatePath` on both).
    */
   revalidate?: Revalidate<Output>
+  /**
+   * The handler streams: it is an async generator (`async *handler(input, ctx) { yield item }`) or returns an
+   * async iterable. The route door answers server-sent events (NDJSON when asked), the action door an async
+   * iterable of frames; `ctx.signal` aborts when the reader goes. `{}` for the defaults.
+   */
+  stream?: StreamOptions<ItemOf<Output>>
   // Method syntax on purpose: it keeps Operation<ZodObject<...>, X> assignable to Operation<StandardSchemaV1, unknown>.
   handler(input: StandardSchemaV1.InferOutput<Schema>, ctx: Context<Locals>): Promise<Output> | Output
 }

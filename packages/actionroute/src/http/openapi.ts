@@ -135,6 +135,27 @@ function fileBodies(schema: JsonSchema, encodings: Record<string, { contentType:
 }
 
 /** A response that is a file of one of `types`: its bytes, each media type with the schema 3.1 gives raw content. */
+/**
+ * A stream's answers: SSE, each event's `data` one item as JSON (described as the event it is, the item's schema
+ * as its `data`), and NDJSON, one item per line (`x-itemSchema`; OpenAPI 3.2's `itemSchema` says it natively).
+ */
+function streamContent(op: Operation, item: JsonSchema) {
+  const event = {
+    type: 'object',
+    description: 'One server-sent event. A failure ends the stream with `event: error` and an RFC 9457 problem as its data.',
+    properties: {
+      ...(op.stream?.id ? { id: { type: 'string', description: 'Send it back as `Last-Event-ID` to resume after it.' } } : {}),
+      event: { type: 'string' },
+      data: item,
+    },
+    required: ['data'],
+  }
+  return {
+    'text/event-stream': { schema: event },
+    'application/x-ndjson': { schema: { type: 'string', description: 'One item per line, as JSON; a failure ends it with a line `{"error": problem}`.' }, 'x-itemSchema': item },
+  }
+}
+
 const fileContent = (types: readonly string[]) => Object.fromEntries(types.map((type) => [type, { schema: { type: 'string', contentMediaType: type } }]))
 
 /** True when `{}` cannot be valid: a required property, or alternatives (anyOf/oneOf) that each require one. */
@@ -225,11 +246,12 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
 
   const status = op.http?.status ?? 200
   const output = op.output ? components.embed(documented(op, 'output', op.output), `${op.name}Output`) : {}
+  const item = op.stream?.item ? components.embed(documented(op, 'output', op.stream.item), `${op.name}Item`) : {}
   const location = { Location: { description: 'URL of the created resource', required: true, schema: { type: 'string' } } }
   const success = {
     description: status === 201 ? 'Created' : status === 204 ? 'No content' : 'OK',
     ...(op.http?.location ? { headers: location } : {}),
-    ...(status === 204 ? {} : { content: op.http?.produces ? fileContent(op.http.produces) : { 'application/json': { schema: output } } }),
+    ...(status === 204 ? {} : { content: op.stream ? streamContent(op, item) : op.http?.produces ? fileContent(op.http.produces) : { 'application/json': { schema: output } } }),
   }
 
   // Each authenticate() middleware asks for any one of its schemes (OpenAPI: a list of alternatives); two of

@@ -13,6 +13,8 @@ import { parseUrlEncoded, type FormLimits } from '../input/form-data'
 import { parseIdempotencyKey } from '../core/idempotency-key'
 import type { JsonLimits } from '../input/json'
 import { fileRulesFor, type FileLimits, type FileRule } from '../input/files'
+import { isAsyncIterable } from '../core/stream'
+import { eventStream, NDJSON_CONTENT_TYPE, SSE_CONTENT_TYPE, wantsNdjson } from './event-stream'
 import { temporaryFiles, type FileSink, type FileSinkFactory } from '../input/upload'
 import { defaultMessage, errorState, successState } from '../action/envelope'
 import { isBrowserNavigation, outcomeRedirect } from '../action/no-script'
@@ -112,7 +114,7 @@ function formDataOf(params: URLSearchParams): FormData {
   return form
 }
 
-function contextOf(request: Request, responseHeaders: Headers, idempotencyKey: string | undefined): RequestContext {
+function contextOf(request: Request, responseHeaders: Headers, idempotencyKey: string | undefined, signal: AbortSignal): RequestContext {
   return {
     door: 'route',
     headers: request.headers,
@@ -121,6 +123,8 @@ function contextOf(request: Request, responseHeaders: Headers, idempotencyKey: s
     request,
     idempotencyKey,
     responseHeaders,
+    signal,
+    lastEventId: request.headers.get('last-event-id') ?? undefined,
   }
 }
 
@@ -166,9 +170,12 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
     // to stream is as unexpected as a failing handler: logged with an id, answered with it.
     const upload = uploadFor(fileRulesFor(op.input), options.files)
     const input = new DeferredInput(() => (refusal ? Promise.reject(refusal) : inputOf(op, request, context, options, upload)))
+    // A stream's work stops when its reader goes (the stream is cancelled), not only when the connection closes.
+    const streaming = op.stream ? new AbortController() : undefined
+    const signal = streaming ? AbortSignal.any([request.signal, streaming.signal]) : request.signal
     let outcome: Outcome<Output>
     try {
-      outcome = await execute(op, input, contextOf(request, headers, idempotencyKey))
+      outcome = await execute(op, input, contextOf(request, headers, idempotencyKey, signal))
     } finally {
       // The call has ended: its uploaded files go, whatever it answers.
       await upload.dispose().catch((error: unknown) => console.error('[actionroute] could not remove an upload:', error))
@@ -186,12 +193,24 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
     if (refusal && outcome.ok) return problemResponse(refusal, headers)
     if (!outcome.ok) return problemResponse(outcome.error, headers)
     if (outcome.data instanceof Response) return withDoorHeaders(outcome.data, headers)
+    if (isAsyncIterable(outcome.data)) return streamResponse(outcome.data, op, request, headers, () => streaming?.abort())
     const location = op.http?.location?.(outcome.data)
     if (location) headers.set('location', location)
     if (status === 204) return new Response(null, { status, headers })
     headers.set('content-type', 'application/json')
     return new Response(JSON.stringify(outcome.data), { status, headers })
   }
+}
+
+/** A streaming operation's answer: SSE, or NDJSON when the client asks for it; never cached or transformed by proxies. */
+function streamResponse(items: AsyncIterable<unknown>, op: Operation, request: Request, headers: Headers, abort: () => void): Response {
+  const ndjson = wantsNdjson(request)
+  headers.set('content-type', ndjson ? NDJSON_CONTENT_TYPE : SSE_CONTENT_TYPE)
+  headers.set('cache-control', 'no-cache, no-transform')
+  // nginx buffers a proxied answer unless told not to: events would arrive in batches.
+  headers.set('x-accel-buffering', 'no')
+  const body = eventStream(items, { ndjson, options: op.stream ?? {}, operation: op.name, abort })
+  return new Response(body, { status: op.http?.status ?? 200, headers })
 }
 
 /** What `routes()` exports: a handler for every method Next routes, so none falls to Next's defaults. */
