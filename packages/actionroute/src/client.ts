@@ -4,4 +4,7 @@ export type { ActionErrorValue, ErrorState, FormState, IdleState, SuccessState }
 export type { ActionOf, ActionResult, FormActionOf, FormStateOf } from './action/action'
 export type { ErrorCodesOf, FieldsOf, InputOf, OutputOf } from './core/operation'
 export { createClient } from './client/fetch-client'
-export type { Client, ClientErrorCode, ClientOptions, ClientProblem, ClientRequest, ClientResult, Jsonify, PathParams, RetryAfterOptions, RetryWait, Sendable, UploadProgress } from './client/fetch-client'
+export type { Client, ClientErrorCode, ClientOptions, ClientProblem, ClientRequest, ClientResult, Jsonify, PathParams, ReconnectOptions, RetryAfterOptions, RetryWait, Sendable, StreamRequest, StreamResult, UploadProgress } from './client/fetch-client'
+export { StreamProblem } from './client/events'
+export type { ServerSentEvent } from './client/events'
+export type { StreamFrame } from './core/stream'

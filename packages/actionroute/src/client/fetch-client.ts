@@ -3,6 +3,8 @@
 import type { FieldIssue } from '../core/errors'
 import type { ErrorCodesOf, HttpMethod, InputOf, OutputOf } from '../core/operation'
 import type { ApiPaths } from '../http/router'
+import type { ItemOf } from '../core/stream'
+import { readEvents, StreamProblem } from './events'
 
 /** What `JSON.stringify` makes of a value: Dates become strings, functions and `undefined` properties drop out. */
 export type Jsonify<T> = T extends Date
@@ -78,6 +80,28 @@ export type ClientRequest<Op, Path extends string, Method extends HttpMethod> = 
     onUploadProgress?: (progress: UploadProgress) => void
   }
 
+/** What `stream()` opens: the items as they come, typed by the operation's item, or the problem that refused the call. */
+export type StreamResult<Op> =
+  | { ok: true; status: number; items: AsyncIterable<Jsonify<ItemOf<OutputOf<Op>>>>; response: Response }
+  | { ok: false; status: number; error: ClientProblem<ErrorCodesOf<Op>>; response: Response | undefined }
+
+export interface ReconnectOptions {
+  /** How many times in a row a dropped connection is opened again: 5. */
+  maxRetries?: number
+  /** How long to wait first, in ms, unless the server sent `retry:`: 1,000. */
+  delayMs?: number
+}
+
+/** What a stream's call may add: where to resume, and whether to reconnect when the connection drops. */
+export interface StreamRequest {
+  /** Sent as `Last-Event-ID`: the stream resumes after that event (if the operation supports it). */
+  lastEventId?: string
+  /** Open the stream again after a dropped connection, resuming after the last event seen. Off by default; `{}` for the defaults. */
+  reconnect?: ReconnectOptions
+}
+
+type AnyStreamResult = { ok: true; status: number; items: AsyncIterable<unknown>; response: Response } | { ok: false; status: number; error: ClientProblem; response: Response | undefined }
+
 /** ClientResult before the table's types are applied. */
 type AnyResult = { ok: true; status: number; data: unknown; response: Response } | { ok: false; status: number; error: ClientProblem; response: Response | undefined }
 
@@ -92,12 +116,22 @@ export type OperationAt<Api extends ApiPaths, Path extends keyof Api, Method ext
 // The request may be left out only when nothing in it is required.
 type RequestArgs<Request> = object extends Request ? [request?: Request] : [request: Request]
 
-/** One method per HTTP method, taking the paths that serve it. */
+/** One method per HTTP method, taking the paths that serve it; `stream` for a streaming operation's events. */
 export type Client<Api extends ApiPaths> = {
   [Method in HttpMethod]: <Path extends PathsWith<Api, Method>>(
     path: Path,
     ...request: RequestArgs<ClientRequest<OperationAt<Api, Path, Method>, Path, Method>>
   ) => Promise<ClientResult<OperationAt<Api, Path, Method>>>
+} & {
+  /**
+   * Opens a streaming operation's server-sent events: `for await (const item of opened.items)`. Fails as a call
+   * does (`ok: false`) before the stream starts; a failure after ends the iteration with a StreamProblem.
+   */
+  stream<Method extends HttpMethod, Path extends PathsWith<Api, Method>>(
+    method: Method,
+    path: Path,
+    ...request: RequestArgs<ClientRequest<OperationAt<Api, Path, Method>, Path, Method> & StreamRequest>
+  ): Promise<StreamResult<OperationAt<Api, Path, Method>>>
 }
 
 export interface ClientOptions {
@@ -336,7 +370,7 @@ export function createClient<Api extends ApiPaths>(options: ClientOptions): Clie
   if (!(maxWaitMs >= 0 && maxWaitMs <= LONGEST_TIMER_MS)) throw new TypeError(`createClient: retryAfter.maxWaitMs must be from 0 to ${LONGEST_TIMER_MS} (got ${maxWaitMs}).`)
   if (!(Number.isInteger(maxRetries) && maxRetries >= 0)) throw new TypeError(`createClient: retryAfter.maxRetries must be a whole number from 0 (got ${maxRetries}).`)
 
-  async function call(method: HttpMethod, path: string, request: Partial<ClientRequest<unknown, string, HttpMethod>> = {}): Promise<AnyResult> {
+  async function call(method: HttpMethod, path: string, request: Partial<ClientRequest<unknown, string, HttpMethod>> = {}, events = false): Promise<AnyResult> {
     const readsQuery = method === 'GET' || method === 'DELETE'
     const input = request as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown }
     let url: URL
@@ -346,7 +380,7 @@ export function createClient<Api extends ApiPaths>(options: ClientOptions): Clie
       url = urlOf(options.baseUrl, path, input.params, readsQuery ? input.query : undefined)
       headers = new Headers(typeof options.headers === 'function' ? await options.headers() : options.headers)
       for (const [name, value] of new Headers(request.headers)) headers.set(name, value)
-      headers.set('accept', 'application/json, application/problem+json')
+      headers.set('accept', events ? 'text/event-stream, application/problem+json' : 'application/json, application/problem+json')
       if (readsQuery || input.body === undefined) body = undefined
       else if (holdsBlob(input.body)) {
         const form = (body = new FormData())
@@ -387,6 +421,8 @@ export function createClient<Api extends ApiPaths>(options: ClientOptions): Clie
       // Frees the connection the unread answer would hold.
       response.body?.cancel().catch(() => {})
     }
+    // A stream's answer is read by `stream()`, event by event.
+    if (events && response.ok && response.headers.get('content-type')?.startsWith('text/event-stream') && response.body) return { ok: true, status: response.status, data: response.body, response }
     const text = await response.text()
     let parsed: unknown
     try {
@@ -400,8 +436,58 @@ export function createClient<Api extends ApiPaths>(options: ClientOptions): Clie
     return { ok: false, status: response.status, error, response }
   }
 
+  async function stream(method: HttpMethod, path: string, request: Partial<ClientRequest<unknown, string, HttpMethod> & StreamRequest> = {}): Promise<AnyStreamResult> {
+    const withId = (lastEventId: string | undefined) => (lastEventId === undefined ? request : { ...request, headers: { ...Object.fromEntries(new Headers(request.headers)), 'last-event-id': lastEventId } })
+    const first = await call(method, path, withId(request.lastEventId), true)
+    if (!first.ok) return first
+    if (!(first.data instanceof ReadableStream)) {
+      return { ok: false, status: first.status, error: problem(first.status, 'UNEXPECTED_RESPONSE', `${method} ${path} answered ${first.response.headers.get('content-type') ?? 'no content type'}, not an event stream.`), response: first.response }
+    }
+    const reconnect = request.reconnect && ((lastEventId: string | undefined) => call(method, path, withId(lastEventId), true))
+    return { ok: true, status: first.status, items: streamItems(first.data, reconnect, request.reconnect ?? {}, request.signal), response: first.response }
+  }
+
   const bind = (method: HttpMethod) => (path: string, request?: object) => call(method, path, request)
   // One implementation for every method; the types of each come from the table.
-  const client = { GET: bind('GET'), POST: bind('POST'), PUT: bind('PUT'), PATCH: bind('PATCH'), DELETE: bind('DELETE') }
+  const client = { GET: bind('GET'), POST: bind('POST'), PUT: bind('PUT'), PATCH: bind('PATCH'), DELETE: bind('DELETE'), stream }
   return client as unknown as Client<Api>
+}
+
+/**
+ * The items of an event stream, one per event, as JSON; `event: error` ends it with a StreamProblem. With
+ * `reconnect`, a connection that drops is opened again (Last-Event-ID: the last id seen) after `delayMs`, or the
+ * `retry:` the server asked for, up to `maxRetries` times in a row.
+ */
+async function* streamItems(
+  body: ReadableStream<Uint8Array>,
+  reconnect: ((lastEventId: string | undefined) => Promise<AnyResult>) | undefined,
+  { maxRetries = 5, delayMs = 1000 }: ReconnectOptions,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<unknown> {
+  let lastEventId: string | undefined
+  let wait = delayMs
+  for (let retries = 0; ; ) {
+    try {
+      for await (const event of readEvents(body)) {
+        lastEventId = event.id
+        if (event.retry !== undefined) wait = event.retry
+        retries = 0
+        if (event.event === 'error') {
+          const parsed: unknown = JSON.parse(event.data)
+          throw new StreamProblem(isProblem(parsed) ? parsed : problem(0, 'UNEXPECTED_RESPONSE', event.data.slice(0, 200)))
+        }
+        yield JSON.parse(event.data)
+      }
+      return
+    } catch (error) {
+      if (error instanceof StreamProblem || (error as Error).name === 'AbortError' || signal?.aborted) throw error
+      if (error instanceof SyntaxError || error instanceof RangeError) throw new StreamProblem(problem(0, 'UNEXPECTED_RESPONSE', `The event stream broke off: ${error.message}`))
+      if (!reconnect || retries++ >= maxRetries) throw new StreamProblem(problem(0, 'NETWORK_ERROR', `The event stream was cut off: ${(error as Error).message}`))
+    }
+    await delay(wait, signal)
+    const next = await reconnect(lastEventId)
+    if (!next.ok) throw new StreamProblem(next.error)
+    if (!(next.data instanceof ReadableStream)) throw new StreamProblem(problem(next.status, 'UNEXPECTED_RESPONSE', `Reconnecting got ${next.response.headers.get('content-type') ?? 'no content type'}, not an event stream.`))
+    body = next.data
+  }
 }

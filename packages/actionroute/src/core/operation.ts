@@ -44,9 +44,10 @@ export interface OperationConfig<Schema extends StandardSchemaV1, Output, Locals
   /**
    * The handler streams: it is an async generator (`async *handler(input, ctx) { yield item }`) or returns an
    * async iterable. The route door answers server-sent events (NDJSON when asked), the action door an async
-   * iterable of frames; `ctx.signal` aborts when the reader goes. `{}` for the defaults.
+   * iterable of frames; `ctx.signal` aborts when the reader goes. `{}` for the defaults. Write it after the
+   * handler: TypeScript types its callbacks (`id`, `event`) from the handler's items only in that order.
    */
-  stream?: StreamOptions<ItemOf<Output>>
+  stream?: StreamOptions<ItemOf<NoInfer<Output>>>
   // Method syntax on purpose: it keeps Operation<ZodObject<...>, X> assignable to Operation<StandardSchemaV1, unknown>.
   handler(input: StandardSchemaV1.InferOutput<Schema>, ctx: Context<Locals>): Promise<Output> | Output
 }
