@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite'
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { pipelineQueries } from './pglite-pipeline'
 
 // The pipelined query against PGlite's own, on the same database: the same rows, fields, counts and errors.
@@ -78,6 +78,28 @@ describe('pipelineQueries', () => {
       await db.query('select pg_notify($1, $2)', ['news', 'hello'])
       await new Promise((resolve) => setTimeout(resolve, 20))
       expect(heard).toEqual(['hello'])
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('hands notifications to onNotification listeners from its own reader, and from PGlite’s transactions, without giving up its reader', async () => {
+    const db = pipelineQueries(await PGlite.create('memory://'))
+    try {
+      const heard: string[] = []
+      db.onNotification((channel, payload) => void heard.push(`${channel}:${payload}`))
+      await db.query('LISTEN news')
+      const viaParser = vi.spyOn(db, 'execProtocol')
+      await db.query('select pg_notify($1, $2)', ['news', 'plain'])
+      await db.transaction(async (tx) => void (await tx.query(`select pg_notify('news', 'in a transaction')`)))
+      await db.query('select pg_notify($1, $2)', ['elsewhere', 'not listened to'])
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(heard).toEqual(['news:plain', 'news:in a transaction'])
+      // The plain queries stayed on this file's reader; only PGlite's transaction used its own.
+      expect(viaParser.mock.calls.length).toBeLessThanOrEqual(3)
+      const before = viaParser.mock.calls.length
+      await db.query('select $1::int as n', [1])
+      expect(viaParser.mock.calls.length).toBe(before)
     } finally {
       await db.close()
     }

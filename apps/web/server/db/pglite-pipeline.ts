@@ -39,15 +39,32 @@ export function pipelineQueries<T extends PGlite>(client: T, capacity = PREPARED
   const prepared = new Map<string, string>()
   let counter = 0
 
-  // PGlite hands a notification to its listeners only while parsing the backend's answer itself: once anyone listens,
-  // answers go through its parser again (`execProtocol`), at its cost.
+  // `listen(channel, fn)` keeps its listeners where only PGlite's own parser reaches them: once anyone calls it,
+  // answers go through that parser again (`execProtocol`), at its cost. `onNotification(fn)` listeners are kept
+  // here too, and this file's reader hands them what it reads (PGlite's own paths, such as its transactions, hand
+  // them the rest): a LISTEN issued as a query, with onNotification, costs nothing more.
   let listening = false
-  for (const method of ['listen', 'onNotification'] as const) {
-    const original = client[method].bind(client) as (...args: unknown[]) => unknown
-    ;(client as Record<typeof method, unknown>)[method] = (...args: unknown[]) => {
-      listening = true
-      return original(...args)
+  const original = { listen: client.listen.bind(client), onNotification: client.onNotification.bind(client), offNotification: client.offNotification.bind(client) }
+  client.listen = (...args: Parameters<PGlite['listen']>) => {
+    listening = true
+    return original.listen(...args)
+  }
+  const notified = new Set<(channel: string, payload: string) => void>()
+  client.onNotification = (listener) => {
+    notified.add(listener)
+    const unsubscribe = original.onNotification(listener)
+    return () => {
+      notified.delete(listener)
+      unsubscribe()
     }
+  }
+  client.offNotification = (listener) => {
+    notified.delete(listener)
+    original.offNotification(listener)
+  }
+  const tell = (notifications: Notification[]) => {
+    // As PGlite does: each listener in a microtask of its own, so one that throws stops no other.
+    for (const { channel, payload } of notifications) for (const listener of notified) queueMicrotask(() => listener(channel, payload))
   }
 
   const send = async (message: Uint8Array) => {
@@ -55,7 +72,7 @@ export function pipelineQueries<T extends PGlite>(client: T, capacity = PREPARED
     const chunks: Uint8Array[] = []
     // The chunks are views of the WebAssembly memory, reused by the next call: copied.
     await client.execProtocolRawStream(message, { onRawData: (chunk) => void chunks.push(chunk.slice()) })
-    return readMessages(chunks.length === 1 ? chunks[0]! : concat(chunks))
+    return readMessages(chunks.length === 1 ? chunks[0]! : concat(chunks), tell)
   }
   const close = (name: string) => protocol.serialize.close({ type: 'S', name })
 
@@ -138,6 +155,12 @@ function bind(name: string, values: (string | null)[]): Uint8Array {
   return out
 }
 
+/** A NotificationResponse: what a NOTIFY on a channel this session LISTENs to sends, at its transaction's commit. */
+interface Notification {
+  channel: string
+  payload: string
+}
+
 type Message =
   | { name: 'rowDescription'; fields: { name: string; dataTypeID: number }[] }
   | { name: 'dataRow'; fields: (string | null)[] }
@@ -149,9 +172,10 @@ type Message =
  * needs. An answer with an error, a notice or a notification goes to PGlite's own parser, so that its error is the
  * DatabaseError `PGlite.query` throws, with every field.
  */
-function readMessages(data: Uint8Array): BackendMessage[] {
+function readMessages(data: Uint8Array, tell: (notifications: Notification[]) => void): BackendMessage[] {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
   const messages: Message[] = []
+  const notifications: Notification[] = []
   const cstring = (at: number) => {
     const end = bytes.indexOf(0, at)
     return { text: bytes.toString('utf8', at, end), next: end + 1 }
@@ -181,19 +205,25 @@ function readMessages(data: Uint8Array): BackendMessage[] {
       messages.push({ name: 'dataRow', fields })
     } else if (type === 0x43 /* C: CommandComplete */) {
       messages.push({ name: 'commandComplete', text: cstring(cursor).text })
-    } else if (type === 0x45 /* E */ || type === 0x4e /* N */ || type === 0x41 /* A */) {
-      return viaParser(data)
+    } else if (type === 0x41 /* A: NotificationResponse */) {
+      // The sender's process id (4), then the channel and the payload.
+      const channel = cstring(cursor + 4)
+      notifications.push({ channel: channel.text, payload: cstring(channel.next).text })
+    } else if (type === 0x45 /* E */ || type === 0x4e /* N */) {
+      return viaParser(data, tell)
     }
     at = end
   }
+  if (notifications.length > 0) tell(notifications)
   // What parseResults reads of each, without the rest of pg-protocol's message classes.
   return messages as unknown as BackendMessage[]
 }
 
-/** The answer through PGlite's protocol parser; its error, if it holds one, thrown. */
-function viaParser(data: Uint8Array): BackendMessage[] {
+/** The answer through PGlite's protocol parser, its notifications told; its error, if it holds one, thrown. */
+function viaParser(data: Uint8Array, tell: (notifications: Notification[]) => void): BackendMessage[] {
   const messages: BackendMessage[] = []
   new protocol.Parser().parse(data, (message) => void messages.push(message))
+  tell(messages.flatMap((message) => (message instanceof protocol.messages.NotificationResponseMessage ? [message] : [])))
   const error = messages.find((message) => message instanceof protocol.messages.DatabaseError)
   if (error) throw error
   return messages

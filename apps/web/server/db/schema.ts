@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { bigint, check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 
 /** The door a user came through: a Server Action or an API route (Route Handler). */
 export const DOORS = ['action', 'route'] as const
@@ -51,6 +51,27 @@ export const avatars = pgTable('avatars', {
   image: bytea('image'),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
 })
+
+/** What happened to a user, as the live directory streams it. */
+export const USER_EVENT_KINDS = ['added', 'renamed', 'deleted'] as const
+export type UserEventKind = (typeof USER_EVENT_KINDS)[number]
+
+/**
+ * Every change to `users`, written by a trigger in the change's own transaction (drizzle/0005_user_events.sql),
+ * which also `pg_notify`s the channel `user_events` with the row's `seq`: each instance wakes its subscribers, and
+ * a subscriber that reconnects reads what it missed from here (`seq` after its Last-Event-ID). Kept for an hour.
+ */
+export const userEvents = pgTable(
+  'user_events',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    kind: text('kind', { enum: USER_EVENT_KINDS }).notNull(),
+    userId: uuid('user_id').notNull(),
+    name: text('name').notNull(),
+    at: timestamptz('at').notNull().defaultNow(),
+  },
+  (table) => [index('user_events_at_idx').on(table.at)],
+)
 
 /** actionroute's rate-limit windows (postgresStore; RATE_LIMIT_TABLE_SQL), here so migrations create the table. */
 export const rateLimits = pgTable('actionroute_rate_limits', {
