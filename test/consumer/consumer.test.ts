@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -133,7 +134,8 @@ async function startServer(options: { build: string; port?: number }): Promise<S
     let output = ''
     const child = spawn(process.execPath, [nextBin, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
       cwd: appDir,
-      env: appEnv({ NODE_ENV: 'production' }),
+      // UPLOADS_DIR: where /api/images puts a request's files while its call runs (files: { directory }).
+      env: appEnv({ NODE_ENV: 'production', UPLOADS_DIR: uploadsDir }),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     children.add(child)
@@ -180,6 +182,8 @@ interface Packed {
 
 let tempDir = ''
 let appDir = ''
+/** The servers' upload directory: empty whenever no upload is under way. */
+let uploadsDir = ''
 let baseUrl = ''
 let nextBin = ''
 /** The server answering at baseUrl: the first build's, then the second's once the deploy test ran. */
@@ -195,6 +199,8 @@ let template: { next: string; config: string }
 beforeAll(async () => {
   tempDir = mkdtempSync(path.join(tmpdir(), 'actionroute-consumer-'))
   appDir = path.join(tempDir, 'app')
+  uploadsDir = path.join(tempDir, 'uploads')
+  mkdirSync(uploadsDir)
   log(`temporary directory ${tempDir}${process.env.CONSUMER_KEEP === '1' ? ' (kept: CONSUMER_KEEP=1)' : ''}`)
 
   // 1. The tarball, exactly as `npm publish` would upload it (the package has no prepack step: build first).
@@ -388,6 +394,117 @@ describe.each(cases)('routes({ POST }) with $library at $path', (c) => {
     const get = await fetch(baseUrl + c.path)
     expect(get.status).toBe(405)
     expect(get.headers.get('allow')).toBe(options.headers.get('allow'))
+  })
+})
+
+// ---- A file field through both doors --------------------------------------------------------------
+// uploadImage: z.file().max(64 KB).mime(['image/png', 'image/jpeg']); its handler answers the bytes' size and
+// SHA-256, so the test sees that the handler got exactly the bytes sent.
+
+const IMAGE_MAX_BYTES = 64 * 1024
+const IMAGE_TYPES = 'image/png, image/jpeg'
+/** A PNG as a sniffer sees it (the operation does not decode it): the 8-byte signature, then random bytes. */
+const pngOf = (size: number) => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(size - 8)])
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
+
+/** POSTs a multipart form to /api/images (Node's fetch), each file in the `image` field. */
+function postImages(files: File[], caption?: string) {
+  const body = new FormData()
+  if (caption !== undefined) body.set('caption', caption)
+  for (const file of files) body.append('image', file)
+  return fetch(`${baseUrl}/api/images`, { method: 'POST', body })
+}
+
+interface Problem {
+  status: number
+  code: string
+  detail: string
+  issues: { path: string; message: string }[]
+}
+
+/** The answer as problem+json, once the server has removed the request's files (it does before it answers). */
+async function problemOf(response: Response): Promise<Problem> {
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+  const problem = (await response.json()) as Problem
+  expect(problem.status).toBe(response.status)
+  return problem
+}
+
+describe('a file field (zod 4 z.file().max().mime()) through routes({ POST }, { files: { directory } })', () => {
+  it('streams a multipart upload to the handler byte for byte, its type read from the bytes, and removes it after', async () => {
+    const png = pngOf(40_000)
+    const sent = await postImages([new File([png], 'photo.png', { type: 'image/png' })], 'A photo')
+    expect(sent.status).toBe(201)
+    expect(await sent.json()).toEqual({
+      message: `Received photo.png: 40000 bytes, sha256 ${sha256(png)}`,
+      name: 'photo.png',
+      type: 'image/png',
+      size: 40_000,
+      sha256: sha256(png),
+      caption: 'A photo',
+    })
+    // Exactly the limit; JPEG bytes named and claimed as something else are a JPEG to the handler.
+    const atLimit = pngOf(IMAGE_MAX_BYTES)
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(1_000)])
+    const [limit, renamed] = await Promise.all([
+      postImages([new File([atLimit], 'limit.png', { type: 'image/png' })]),
+      postImages([new File([jpeg], 'renamed.bin', { type: 'application/octet-stream' })]),
+    ])
+    expect([limit.status, await limit.json()]).toMatchObject([201, { size: IMAGE_MAX_BYTES, sha256: sha256(atLimit), type: 'image/png', caption: null }])
+    expect([renamed.status, await renamed.json()]).toMatchObject([201, { name: 'renamed.bin', size: jpeg.length, sha256: sha256(jpeg), type: 'image/jpeg' }])
+    expect(readdirSync(uploadsDir), 'files left in the upload directory').toEqual([])
+  })
+
+  it('answers a file one byte over its limit with 413 problem+json naming the field, and one sent twice with 400', async () => {
+    const tooLarge = await postImages([new File([pngOf(IMAGE_MAX_BYTES + 1)], 'big.png', { type: 'image/png' })])
+    expect(tooLarge.status).toBe(413)
+    expect(await problemOf(tooLarge)).toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+      detail: 'The file "image" is larger than 65,536 bytes.',
+      issues: [{ path: 'image', message: 'The file is larger than 64 KB.' }],
+    })
+    const twice = await postImages([new File([pngOf(100)], 'a.png', { type: 'image/png' }), new File([pngOf(100)], 'b.png', { type: 'image/png' })])
+    expect(twice.status).toBe(400)
+    expect(await problemOf(twice)).toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'image', message: 'This file was sent more than once.' }] })
+    expect(readdirSync(uploadsDir), 'files left in the upload directory').toEqual([])
+  })
+
+  it('answers a file whose bytes are not a PNG or JPEG with 415, whatever its name and claimed type', async () => {
+    const pdf = new File([Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n')], 'photo.png', { type: 'image/png' })
+    const svg = new File(['<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'], 'logo.svg', { type: 'image/svg+xml' })
+    const [pdfAnswer, svgAnswer] = await Promise.all([postImages([pdf]), postImages([svg])])
+    for (const [answer, type] of [[pdfAnswer, 'application/pdf'], [svgAnswer, 'image/svg+xml']] as const) {
+      expect(answer.status, type).toBe(415)
+      expect(await problemOf(answer)).toMatchObject({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        issues: [{ path: 'image', message: `This file is ${type}; choose ${IMAGE_TYPES}.` }],
+      })
+    }
+    expect(readdirSync(uploadsDir), 'files left in the upload directory').toEqual([])
+  })
+})
+
+describe('the same file field through formAction(uploadImage), in Chromium', () => {
+  it('hands the handler the same bytes, and shows a wrong type or an oversize file by the input', async () => {
+    const { page, errors, close } = await openPage(true, '/upload')
+    const status = page.getByRole('status')
+    const send = async (file: { name: string; mimeType: string; buffer: Buffer }) => {
+      await page.getByLabel('Image').setInputFiles(file)
+      await page.getByRole('button', { name: 'Upload' }).click()
+    }
+    const png = pngOf(30_000)
+    await send({ name: 'photo.png', mimeType: 'image/png', buffer: png })
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toBe(`30000 ${sha256(png)}`)
+
+    await send({ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from('%PDF-1.7\n') })
+    await expect.poll(() => page.locator('#image-error').textContent(), { timeout: 10_000 }).toBe(`This file is application/pdf; choose ${IMAGE_TYPES}.`)
+    expect(await status.textContent()).toMatch(/^UNSUPPORTED_MEDIA_TYPE: /)
+
+    await send({ name: 'big.png', mimeType: 'image/png', buffer: pngOf(IMAGE_MAX_BYTES + 1) })
+    await expect.poll(() => page.locator('#image-error').textContent(), { timeout: 10_000 }).toBe('The file is larger than 64 KB.')
+    expect(await status.textContent()).toMatch(/^PAYLOAD_TOO_LARGE: /)
+    expect(errors).toEqual([])
+    await close()
   })
 })
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { operation } from 'actionroute'
 import { toStandardJsonSchema } from '@valibot/to-json-schema'
 import { type } from 'arktype'
@@ -38,4 +39,22 @@ export const bookSeats = operation({
   summary: 'Book seats on a flight',
   input: type({ flight: /^[A-Z]{2}\d{1,4}$/, seats: '1 <= number.integer <= 9' }),
   handler: ({ flight, seats }) => ({ message: `Booked ${seats} on ${flight}`, flight, seats }),
+})
+
+// zod 4 again, with a file field: the route door streams the file to disk and checks it while it arrives (its size,
+// and its type from its bytes); the action door checks the file Next read. The handler reads the bytes it was given.
+const IMAGE_MAX_BYTES = 64 * 1024
+export const uploadImage = operation({
+  name: 'uploadImage',
+  summary: 'Upload an image',
+  input: z.object({
+    caption: z.string().max(80).optional(),
+    image: z.file().max(IMAGE_MAX_BYTES, 'At most 64 KB').mime(['image/png', 'image/jpeg'], 'Choose a PNG or JPEG image'),
+  }),
+  handler: async ({ caption, image }) => {
+    const bytes = new Uint8Array(await image.arrayBuffer())
+    const sha256 = createHash('sha256').update(bytes).digest('hex')
+    return { message: `Received ${image.name}: ${bytes.length} bytes, sha256 ${sha256}`, name: image.name, type: image.type, size: bytes.length, sha256, caption: caption ?? null }
+  },
+  http: { status: 201 },
 })
