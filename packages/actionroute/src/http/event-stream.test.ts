@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { action, base, defineErrors, middleware, onError, operation, OperationError, route } from '../index'
+import { action, base, defineErrors, middleware, onError, operation, OperationError, route, routes } from '../index'
 import { withActionContext } from '../testing'
 
 const noParams = { params: Promise.resolve({}) }
@@ -177,6 +177,32 @@ describe('a streaming operation on the route door', () => {
     await reader.cancel()
     await vi.waitFor(() => expect(stoppedAt).toBeGreaterThan(0), { timeout: 1000, interval: 1 })
     expect(stoppedAt - cancelledAt).toBeLessThan(50)
+  })
+
+  it('answers HEAD with the stream’s headers, and ends the subscription a handler made', async () => {
+    let subscribed = 0
+    // A handler that subscribes before it returns its iterable: only return() ends that subscription.
+    const feed = operation({
+      name: 'feed',
+      input: z.object({}),
+      handler: () => {
+        subscribed++
+        return {
+          [Symbol.asyncIterator]: () => ({
+            next: () => new Promise<IteratorResult<string>>(() => {}),
+            return: async () => {
+              subscribed--
+              return { done: true as const, value: undefined }
+            },
+          }),
+        }
+      },
+      stream: {},
+    })
+    const response = await routes({ GET: feed }).HEAD(get(), noParams)
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    expect(response.body).toBeNull()
+    await vi.waitFor(() => expect(subscribed).toBe(0), { timeout: 1000 })
   })
 
   it('writes a comment when the stream is silent for heartbeatMs, so proxies keep it open', async () => {

@@ -244,6 +244,8 @@ export function routes(operations: Partial<Record<HttpMethod, Operation>>, optio
   }
   handlers.HEAD = async (request, context) => {
     const response = await handlers.GET(request, context)
+    // Not read: cancelled, so a stream's handler stops (its ctx.signal aborts) instead of waiting for a reader.
+    response.body?.cancel().catch(() => {})
     return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers })
   }
   handlers.OPTIONS = async (request) => (policy ? policy.preflight(request, methods) : new Response(null, { status: 204, headers: { allow } }))
