@@ -6,10 +6,11 @@ import { ApiPanel } from '@/components/api-panel'
 import { Directory } from '@/components/directory'
 import { SessionBar } from '@/components/session-bar'
 import { UserList } from '@/components/user-list'
+import { LiveUpdates } from '@/components/live-updates'
 import { formOutcome, isOperationError } from 'actionroute'
 import { sessionUser } from '@/server/auth/session'
 import { env } from '@/server/env'
-import { listUsers, type UserPage } from '@/server/users/queries'
+import { latestEventSeq, listUsers, type UserPage } from '@/server/users/queries'
 import { listUsersInput } from '@/server/users/schema'
 import { addUser, setAvatar } from '@/server/users/operations'
 
@@ -42,6 +43,8 @@ export default async function Home({ searchParams }: PageProps<'/'>) {
   const params = await searchParams
   const q = first(params.q)?.trim() || undefined
   const cursor = first(params.cursor)
+  // Read before the list: a change after it reaches the page through the live updates, none falls between.
+  const after = await latestEventSeq()
   const [{ page, notice }, session, avatarOutcome, addOutcome] = await Promise.all([pageOf(q, cursor), signedIn(), formOutcome(setAvatar), formOutcome(addUser)])
 
   return (
@@ -66,6 +69,7 @@ export default async function Home({ searchParams }: PageProps<'/'>) {
 
         <section className="users" aria-labelledby="users-title">
           <h2 id="users-title">Users</h2>
+          <LiveUpdates after={after} />
           {/* An avatar form posts to the API route, which sends the browser back here with its outcome. */}
           <div role="status" className="result" aria-label="Avatar upload">
             {avatarOutcome.status === 'success' ? <p className="success">{avatarOutcome.message}</p> : null}

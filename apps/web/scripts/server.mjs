@@ -5,7 +5,8 @@
 //
 // On SIGTERM or SIGINT (or when the process that started us dies without passing the signal on):
 //   1. stop accepting connections;
-//   2. let the requests in flight finish, answering them with `Connection: close`, and close every
+//   2. run the drain hooks (lifecycle.ts ends the live streams there: their browsers reconnect elsewhere), let
+//      the requests in flight finish, answering them with `Connection: close`, and close every
 //      keep-alive socket as soon as it is idle (each socket serves at most the request it is busy with);
 //   3. after DRAIN_TIMEOUT_MS, cut whatever connections are left (their requests were never answered);
 //   4. close Next, then run the shutdown hooks (server/db/lifecycle.ts closes the database there, which
@@ -23,6 +24,8 @@ const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 }
 
 /** Hooks run once HTTP is drained (lifecycle.ts adds closing the database); read by the app through globalThis. */
 const SHUTDOWN_HOOKS = Symbol.for('userdirectory.shutdownHooks')
+/** Hooks run as stopping starts, before HTTP drains (lifecycle.ts ends the live streams, which would never end). */
+const DRAIN_HOOKS = Symbol.for('userdirectory.drainHooks')
 
 const log = (message) => console.log(`[server] ${message}`)
 
@@ -63,6 +66,7 @@ export async function serve({ dir, port, hostname }) {
   const version = createRequire(import.meta.url)('next/package.json').version
   process.title = `next-server (v${version})`
   const hooks = (globalThis[SHUTDOWN_HOOKS] ??= [])
+  const drainHooks = (globalThis[DRAIN_HOOKS] ??= [])
 
   let stopping = null
   const stop = (reason, code) => (stopping ??= shutdown(reason, code))
@@ -116,6 +120,7 @@ export async function serve({ dir, port, hostname }) {
     log(`${reason}: stopping (${inFlight.size} requests in flight)`)
 
     draining = true
+    for (const hook of drainHooks.splice(0)) Promise.resolve().then(hook).catch((error) => console.error('[server] drain hook failed:', error))
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close')
     const closed = new Promise((resolve) => server.close(resolve))
     server.closeIdleConnections()

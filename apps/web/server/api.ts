@@ -1,10 +1,11 @@
 import { openapi, type ApiPaths } from 'actionroute'
-import { addUser, deleteUser, getAvatar, getUser, listUsers, setAvatar, updateUser } from './users/operations'
+import { addUser, deleteUser, followUsers, getAvatar, getUser, listUsers, setAvatar, updateUser } from './users/operations'
 
 /** Which operation answers which path and method: read by the route files and by the OpenAPI document. */
 export const api = {
   '/api/addUser': { POST: addUser },
   '/api/users': { GET: listUsers, POST: addUser },
+  '/api/users/events': { GET: followUsers },
   '/api/users/{id}': { GET: getUser, PATCH: updateUser, DELETE: deleteUser },
   // POST too: an HTML form can only post (the avatar form without JavaScript).
   '/api/users/{id}/avatar': { GET: getAvatar, PUT: setAvatar, POST: setAvatar },

@@ -30,6 +30,12 @@ export interface Database {
    * for `memory://`, removed on close. Undefined with PostgreSQL, which keeps them in tables for every instance.
    */
   filesDir: string | undefined
+  /**
+   * Calls `onPayload` with the payload of each NOTIFY on `channel` once its transaction commits, from any instance
+   * (PostgreSQL: on a connection of its own, opened again after it drops, `onReconnect` told then, since what was
+   * sent meanwhile is lost). Resolves once listening, with the function that stops it; `close()` stops them all.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>
   close(): Promise<void>
 }
 
@@ -84,13 +90,75 @@ async function openPostgres(url: string, poolMax = 10): Promise<Database> {
   }
   const location = new URL(url)
   location.password = ''
+  const listeners = new Set<() => Promise<void>>()
   return {
     db: drizzlePostgres({ client: pool, schema }),
     query: (text, params) => pool.query(text, params),
     kind: 'postgres',
     filesDir: undefined,
     location: location.href,
-    close: () => pool.end(),
+    async listen(channel, onPayload, onReconnect) {
+      const stop = await listenOn(url, channel, onPayload, onReconnect)
+      const stopOnce = async () => {
+        listeners.delete(stopOnce)
+        await stop()
+      }
+      listeners.add(stopOnce)
+      return stopOnce
+    },
+    close: async () => {
+      await Promise.all([...listeners].map((stop) => stop()))
+      await pool.end()
+    },
+  }
+}
+
+/** Double-quoted, for a channel name in LISTEN (it takes no parameters). */
+const identifier = (name: string) => `"${name.replaceAll('"', '""')}"`
+
+/**
+ * LISTENs on `channel` on a connection of its own (a pooled one would be handed to queries), and opens it again
+ * when it drops: after 0.5 s, doubling up to 30 s while it keeps failing.
+ */
+async function listenOn(url: string, channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>> {
+  let stopped = false
+  let current: pg.Client | undefined
+  let retry: ReturnType<typeof setTimeout> | undefined
+  const connect = async () => {
+    const client = new pg.Client({ connectionString: url })
+    client.on('notification', (message) => {
+      if (message.channel === channel) onPayload(message.payload ?? '')
+    })
+    let dropped = false
+    const drop = (delay: number) => {
+      if (dropped) return
+      dropped = true
+      client.end().catch(() => {})
+      if (!stopped) retry = setTimeout(() => void reconnect(delay), delay)
+    }
+    client.on('error', (error) => {
+      console.error(`[db] the LISTEN connection for ${channel} failed: ${error.message}; opening it again`)
+      drop(500)
+    })
+    client.on('end', () => drop(500))
+    await client.connect()
+    await client.query(`LISTEN ${identifier(channel)}`)
+    current = client
+  }
+  const reconnect = async (delay: number) => {
+    try {
+      await connect()
+      onReconnect?.()
+    } catch (error) {
+      console.error(`[db] could not LISTEN on ${channel} again: ${(error as Error).message}`)
+      if (!stopped) retry = setTimeout(() => void reconnect(Math.min(delay * 2, 30_000)), delay * 2)
+    }
+  }
+  await connect()
+  return async () => {
+    stopped = true
+    clearTimeout(retry)
+    await current?.end().catch(() => {})
   }
 }
 
@@ -144,12 +212,26 @@ async function openPglite(dataDir: string, sharedBuffers = PGLITE_SHARED_BUFFERS
     await migratePglite(db, { migrationsFolder: migrationsFolder() })
     const filesDir = inMemory ? mkdtempSync(path.join(tmpdir(), 'userdirectory-files-')) : path.join(dataDir, 'files')
     mkdirSync(filesDir, { recursive: true })
+    const listeners = new Set<() => Promise<void>>()
     const close = async () => {
+      await Promise.all([...listeners].map((stop) => stop()))
       await client.close()
       if (inMemory) rmSync(filesDir, { recursive: true, force: true })
       release()
     }
-    return { db, query: (text, params) => client.query(text, params), kind: 'pglite', location: dataDir, filesDir, close }
+    // One process, one session: a LISTEN issued as a query, its notifications read by the pipeline (pglite-pipeline.ts).
+    const listen = async (channel: string, onPayload: (payload: string) => void) => {
+      const off = client.onNotification((heard, payload) => heard === channel && onPayload(payload))
+      await client.query(`LISTEN ${identifier(channel)}`)
+      const stop = async () => {
+        listeners.delete(stop)
+        off()
+        await client.query(`UNLISTEN ${identifier(channel)}`).catch(() => {})
+      }
+      listeners.add(stop)
+      return stop
+    }
+    return { db, query: (text, params) => client.query(text, params), kind: 'pglite', location: dataDir, filesDir, listen, close }
   } catch (error) {
     release()
     throw error

@@ -1,11 +1,14 @@
 import { closeDatabase, database } from './client'
 import { DataDirLockedError } from './lock'
+import { closeFeed } from '@/server/users/feed'
 
 /** Bound on shutdown when Next's own signal handler is in charge (`next start`, `next dev`). */
 const SHUTDOWN_TIMEOUT_MS = 8_000
 
 /** Set by scripts/server.mjs (`npm start`): hooks it runs once HTTP has drained, before it exits. */
 const SHUTDOWN_HOOKS = Symbol.for('userdirectory.shutdownHooks')
+/** …and hooks it runs as stopping starts, before HTTP drains. */
+const DRAIN_HOOKS = Symbol.for('userdirectory.drainHooks')
 type ShutdownHook = () => Promise<void>
 
 /**
@@ -29,6 +32,8 @@ export async function startDatabase(): Promise<void> {
     // Our own server (npm start) stops accepting, drains requests and closes kept-alive sockets,
     // then calls this: the database is closed after the last request, whatever the signal.
     hooks.push(closeDatabaseLogged)
+    // A live stream never ends by itself: ended as stopping starts, its browser reconnects to another instance.
+    ;(globalThis as { [DRAIN_HOOKS]?: ShutdownHook[] })[DRAIN_HOOKS]?.push(closeFeed)
     return
   }
   process.once('SIGTERM', closeOnExit)
@@ -59,6 +64,7 @@ function closeOnExit(signal: NodeJS.Signals): void {
       .catch((error: unknown) => console.error('[db] close failed:', error))
       .finally(() => exit(exitCode))
   }
+  void closeFeed()
   if (process.env.NEXT_MANUAL_SIG_HANDLE) return closeThenExit(code)
   process.exit = closeThenExit as typeof process.exit
   setTimeout(() => {

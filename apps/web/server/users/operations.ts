@@ -4,8 +4,11 @@ import type { User } from '@/server/db/schema'
 import { userErrors } from './errors'
 import * as queries from './queries'
 import { AVATAR_TYPE, findAvatar, normaliseAvatar, removeAvatarFile, saveAvatar } from './avatars'
+import { requestDatabase } from '@/server/db/for-requests'
+import { feedFor } from './feed'
 import {
   type UpdateUserInput,
+  followUsersInput,
   getAvatarInput,
   setAvatarInput,
   listUsersInput,
@@ -15,6 +18,7 @@ import {
   userIdInput,
   userJson,
   userMessageJson,
+  userEventJson,
   userPageJson,
 } from './schema'
 
@@ -153,4 +157,24 @@ export const getAvatar = reads.operation({
     if (matches) return new Response(null, { status: 304, headers })
     return new Response(new Uint8Array(avatar.bytes), { headers: { ...headers, 'content-length': String(avatar.size) } })
   },
+})
+
+/** An event id as a browser sends it back (Last-Event-ID): digits only, or none. */
+const eventId = (text: string | undefined) => (text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined)
+
+export const followUsers = reads.operation({
+  tags,
+  name: 'followUsers',
+  summary: 'Follow changes to the directory, live',
+  description:
+    'Server-sent events, one per change (`added`, `renamed`, `deleted`), from every instance. A reconnecting client ' +
+    'sends `Last-Event-ID` and gets what it missed first (changes are kept an hour, at most 1,000 resent).',
+  input: followUsersInput,
+  // Not a generator: a full instance (or one shutting down) answers 503 before the stream starts.
+  handler: async ({ after }, ctx) => {
+    const feed = feedFor(await requestDatabase())
+    feed.admit()
+    return feed.subscribe(eventId(ctx.lastEventId) ?? after, ctx.signal)
+  },
+  stream: { item: userEventJson, id: (event) => String(event.seq), event: (event) => event.kind },
 })

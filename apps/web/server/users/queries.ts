@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, ilike, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, ilike, max, sql, type SQL } from 'drizzle-orm'
 import { OperationError } from 'actionroute'
 import { requestDb as db } from '@/server/db/for-requests'
-import { idempotencyKeys, users, type Door, type User } from '@/server/db/schema'
+import { idempotencyKeys, userEvents, users, type Door, type User } from '@/server/db/schema'
 import { decodeCursor, encodeCursor, isUuid } from './cursor'
 import { userErrors } from './errors'
 import type { ListUsersInput, NewUserInput, UpdateUserInput } from './schema'
@@ -82,6 +82,12 @@ export interface UserPage {
   /** Opaque cursors for the older / newer neighbouring pages; null at either end. */
   nextCursor: string | null
   prevCursor: string | null
+}
+
+/** The id of the latest change to the directory (0 for none): a page rendered now follows the changes after it. */
+export async function latestEventSeq(): Promise<number> {
+  const [row] = await (await db()).select({ last: max(userEvents.seq) }).from(userEvents)
+  return Number(row?.last ?? 0)
 }
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`)

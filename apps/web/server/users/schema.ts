@@ -105,6 +105,16 @@ export const listUsersInput = z.object({
     .default(PAGE_SIZE_DEFAULT),
 })
 
+export const followUsersInput = z.object({
+  after: z
+    .number({ error: 'after must be an event id (a whole number)' })
+    .int('after must be an event id (a whole number)')
+    .min(0, 'after must be an event id (a whole number)')
+    .max(Number.MAX_SAFE_INTEGER, 'after must be an event id (a whole number)')
+    .optional()
+    .describe('Start after this event id (the page renders the latest); a reconnecting browser sends Last-Event-ID instead'),
+})
+
 export type NewUserInput = z.output<typeof newUserInput>
 export type UpdateUserInput = z.output<typeof updateUserInput>
 export type ListUsersInput = z.output<typeof listUsersInput>
@@ -133,3 +143,14 @@ export const userPageJson = z.object({
   nextCursor: z.string().nullable().describe('Pass as `cursor` for the next (older) page; null on the last page'),
   prevCursor: z.string().nullable().describe('Pass as `cursor` for the previous (newer) page; null on the first page'),
 })
+
+/** One change to the directory, as `GET /api/users/events` streams it (the SSE event name is its `kind`). */
+export const userEventJson = z
+  .object({
+    seq: z.number().int().describe('The event id: send it back as Last-Event-ID to resume after it'),
+    kind: z.enum(['added', 'renamed', 'deleted']),
+    id: z.uuid(),
+    name: z.string(),
+    at: z.iso.datetime(),
+  })
+  .meta({ id: 'UserEvent' })

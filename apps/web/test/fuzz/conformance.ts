@@ -291,7 +291,8 @@ export function conformance(doc: Document) {
   async function checkResponse(path: string, request: Request, response: Response): Promise<{ status: number; body: unknown; problems: Problem[] }> {
     const { method } = request
     const status = response.status
-    const text = await response.text()
+    const streaming = response.headers.get('content-type')?.startsWith('text/event-stream') ?? false
+    const text = streaming ? await eventsFor(response, 100) : await response.text()
     const body = parse(text)
     const problems: Problem[] = status >= 500 ? [{ rule: 'server error', message: `${status} ${text.slice(0, 200)}` }] : []
     if (method === 'HEAD' && text) problems.push({ rule: 'body does not match the documented schema', message: 'HEAD answered with a body' })
@@ -314,10 +315,35 @@ export function conformance(doc: Document) {
     const media = type ? spec.content[type] : undefined
     if (!media) {
       problems.push({ rule: 'undocumented content-type', message: `${status} as ${show(type)}; documented: ${Object.keys(spec.content).join(', ')}` })
+    } else if (streaming) {
+      // Each event's data against the item (the documented event's `data`).
+      const item = (media.schema as { properties?: { data?: Schema } } | undefined)?.properties?.data
+      for (const data of eventData(text)) problems.push(...schemaProblems(item, parse(data), `${status} ${type} event`))
     } else if (method !== 'HEAD') {
       problems.push(...schemaProblems(media.schema, body, `${status} ${type}`))
     }
     return { status, body, problems }
+  }
+
+  /** What an event stream sends within `ms` (it may never end), then cancelled. */
+  async function eventsFor(response: Response, ms: number): Promise<string> {
+    const reader = response.body?.getReader()
+    if (!reader) return ''
+    const decoder = new TextDecoder()
+    let text = ''
+    const stop = new Promise<void>((resolve) => setTimeout(resolve, ms))
+    for (;;) {
+      const next = await Promise.race([reader.read(), stop.then(() => undefined)])
+      if (!next || next.done) break
+      text += decoder.decode(next.value, { stream: true })
+    }
+    await reader.cancel().catch(() => {})
+    return text
+  }
+
+  /** The `data` of each complete event in an event stream's text (one `data:` line each, as the route door writes them). */
+  function eventData(text: string): string[] {
+    return text.split('\n\n').slice(0, -1).flatMap((event) => event.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)))
   }
 
   return { verdictOf, judge, checkResponse }

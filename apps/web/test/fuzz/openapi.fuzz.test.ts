@@ -5,6 +5,7 @@ import * as actions from '@/app/actions'
 import * as addUserRoute from '@/app/api/addUser/route'
 import * as userRoute from '@/app/api/users/[id]/route'
 import * as avatarRoute from '@/app/api/users/[id]/avatar/route'
+import * as eventsRoute from '@/app/api/users/events/route'
 import * as usersRoute from '@/app/api/users/route'
 import { openapiDocument } from '@/server/api'
 import { users } from '@/server/db/schema'
@@ -40,6 +41,7 @@ const routeFiles: Record<string, Record<string, unknown>> = {
   '/api/users': usersRoute,
   '/api/users/{id}': userRoute,
   '/api/users/{id}/avatar': avatarRoute,
+  '/api/users/events': eventsRoute,
 }
 /** Methods a client can send: Next calls the route file's export of that name, if there is one. */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'QUERY', 'PROPFIND', 'FOO'] as const
