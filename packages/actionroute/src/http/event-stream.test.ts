@@ -58,7 +58,7 @@ describe('a streaming operation on the route door', () => {
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
     expect(response.headers.get('cache-control')).toBe('no-cache, no-transform')
-    expect(await readAll(response)).toBe('id: 1\nevent: tick\ndata: {"n":1}\n\nid: 2\nevent: tick\ndata: {"n":2}\n\nid: 3\nevent: tick\ndata: {"n":3}\n\n')
+    expect(await readAll(response)).toBe(': stream open\n\nid: 1\nevent: tick\ndata: {"n":1}\n\nid: 2\nevent: tick\ndata: {"n":2}\n\nid: 3\nevent: tick\ndata: {"n":3}\n\n')
   })
 
   it('hands the Last-Event-ID a reconnecting client sends to the handler, which resumes after it', async () => {
@@ -172,6 +172,8 @@ describe('a streaming operation on the route door', () => {
       },
     })
     const reader = (await route(waiting)(get(), noParams)).body!.getReader()
+    // The comment that opens the stream, then the first item: the handler now waits.
+    await reader.read()
     await reader.read()
     const cancelledAt = performance.now()
     await reader.cancel()
@@ -216,7 +218,7 @@ describe('a streaming operation on the route door', () => {
       },
     })
     const text = await readAll(await route(quiet)(get(), noParams))
-    expect(text).toMatch(/^(: keep-alive\n\n)+data: "late"\n\n$/)
+    expect(text).toMatch(/^: stream open\n\n(: keep-alive\n\n)+data: "late"\n\n$/)
   })
 })
 

@@ -37,7 +37,11 @@ export function eventStream(
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        if (ndjson || heartbeatMs <= 0) return
+        if (ndjson) return
+        // At once, before any item: servers and proxies send the headers with the first bytes, and until then a
+        // browser's EventSource does not know the stream is open.
+        controller.enqueue(encoder.encode(': stream open\n\n'))
+        if (heartbeatMs <= 0) return
         heartbeat = setInterval(() => {
           // Only into an empty queue: a reader that does not read gets no pile of comments.
           if (!ended && (controller.desiredSize ?? 0) >= 0) controller.enqueue(encoder.encode(': keep-alive\n\n'))
