@@ -508,6 +508,58 @@ describe('the same file field through formAction(uploadImage), in Chromium', () 
   })
 })
 
+// ---- A stream on both doors -------------------------------------------------------------------
+
+/** When the countdown labelled `label` stopped on the server (ms since the epoch), once it has. */
+async function stoppedAt(label: string, timeoutMs: number): Promise<number | null> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
+    const { stoppedAt: at } = (await (await fetch(`${baseUrl}/api/countdown/stopped?label=${label}`)).json()) as { stoppedAt: number | null }
+    if (at !== null) return at
+  }
+  return null
+}
+
+describe('a streaming operation (an async generator) on both doors', () => {
+  it('the route door answers server-sent events, one per item, with its id and event name', async () => {
+    const response = await fetch(`${baseUrl}/api/countdown?label=full&from=3&everyMs=1`)
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    const events = (await response.text()).split('\n\n').filter((block) => block.startsWith('id:'))
+    expect(events).toEqual([3, 2, 1].map((n) => `id: ${n}\nevent: tick\ndata: {"label":"full","n":${n}}`))
+  })
+
+  it('the route door stops the handler when the client aborts (ctx.signal), and says how soon', async () => {
+    const controller = new AbortController()
+    const response = await fetch(`${baseUrl}/api/countdown?label=abort&from=1000&everyMs=50`, { signal: controller.signal })
+    const reader = response.body!.getReader()
+    let text = ''
+    while ((text.match(/^id: /gm) ?? []).length < 3) text += new TextDecoder().decode((await reader.read()).value)
+    const abortedAt = Date.now()
+    controller.abort()
+    const stopped = await stoppedAt('abort', 5000)
+    expect(stopped).not.toBeNull()
+    console.log(`[consumer] route door: the handler stopped ${stopped! - abortedAt} ms after the client aborted`)
+    expect(stopped! - abortedAt).toBeLessThan(1000)
+  })
+
+  it('the action door streams frames React serializes to the page, in Chromium', async () => {
+    const { page, errors, close } = await openPage(true, '/stream')
+    await page.getByRole('button', { name: 'Start' }).click()
+    await expect.poll(async () => ((await page.getByLabel('Numbers').textContent()) ?? '').split(' ').length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3)
+    expect((await page.getByLabel('Numbers').textContent())!.startsWith('200 199 198')).toBe(true)
+    // The page stops reading; closing it closes the connection the stream came on.
+    await page.getByRole('button', { name: 'Stop' }).click()
+    await expect.poll(() => page.locator('p[role=status]').textContent(), { timeout: 10_000 }).toBe('stopped')
+    expect(errors).toEqual([])
+    const closedAt = Date.now()
+    await close()
+    const stopped = await stoppedAt('action', 15_000)
+    console.log(`[consumer] action door: the handler stopped ${stopped === null ? 'not within 15 s' : `${stopped - closedAt} ms`} after the page closed`)
+    // It used to run on, suspended for good: React stops a stream by calling the iterator's throw(), which it lacked.
+    expect(stopped).not.toBeNull()
+    expect(stopped! - closedAt).toBeLessThan(5000)
+  })
+})
+
 // ---- OpenAPI: schemas from each library --------------------------------------------------------
 
 interface Schema {

@@ -51,7 +51,8 @@ export function sseError(problem: object): string {
 
 /**
  * The action door's stream: each item as a frame, a failure as the last frame (React would hide an error's message
- * in production). `abort` is called however it ends, and at once when the reader stops (`return()`), even while the
+ * in production). `abort` is called however it ends, and at once when the reader stops (`return()`, or `throw()`,
+ * which React calls when the page that asked went away), even while the
  * handler waits for its next item: an async generator would queue that `return()` behind the wait, so the handler's
  * `ctx.signal` would abort only after the next item came.
  */
@@ -87,6 +88,10 @@ export function actionFrames(items: AsyncIterable<unknown>, operation: string, a
       // Not awaited: the handler runs its `finally` once its current wait ends, which ctx.signal has just cut short.
       void Promise.resolve(iterator.return?.()).catch(() => {})
       return finished
+    },
+    // What React calls when it stops serializing (the request was aborted: the page went away): the same stop.
+    async throw() {
+      return this.return!()
     },
   }
 }

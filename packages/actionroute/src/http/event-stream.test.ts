@@ -290,6 +290,15 @@ describe('a streaming operation on the action door', () => {
     expect(await pending).toEqual({ done: true, value: undefined })
   })
 
+  it('stops the handler when React throws into the stream (the page that asked went away)', async () => {
+    const result = await call({ to: 1000 })
+    if (!result.ok) throw new Error(result.error.message)
+    const frames = result.data[Symbol.asyncIterator]() as AsyncIterator<unknown> & { throw(reason?: unknown): Promise<IteratorResult<unknown>> }
+    await frames.next()
+    expect(await frames.throw(new Error('aborted'))).toEqual({ done: true, value: undefined })
+    await vi.waitFor(() => expect(stopped).toBe(true), { timeout: 1000 })
+  })
+
   it('a for await that breaks stops the handler', async () => {
     const result = await call({ to: 1000 })
     if (!result.ok) throw new Error(result.error.message)

@@ -58,3 +58,34 @@ export const uploadImage = operation({
   },
   http: { status: 201 },
 })
+
+/** When each countdown's handler stopped, by its label: what the consumer test reads to time an abort. */
+export const countdownStops = ((globalThis as { countdownStops?: Map<string, number> }).countdownStops ??= new Map<string, number>())
+
+// A stream, served by both doors: an async generator, one item every `everyMs`, that stops when its reader goes.
+export const countdown = operation({
+  name: 'countdown',
+  summary: 'Count down, one number at a time',
+  input: z.object({ label: z.string().max(40), from: z.number().int().min(1).max(1000), everyMs: z.number().int().min(1).max(1000).default(50) }),
+  async *handler({ label, from, everyMs }, ctx) {
+    try {
+      for (let n = from; n >= 1; n--) {
+        yield { label, n }
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, everyMs)
+          ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(ctx.signal.reason)), { once: true })
+        })
+      }
+    } finally {
+      countdownStops.set(label, Date.now())
+    }
+  },
+  stream: { item: z.object({ label: z.string(), n: z.number().int() }), id: (item) => String(item.n), event: () => 'tick' },
+})
+
+/** The time a countdown stopped (ms since the epoch), or null while it runs. */
+export const countdownStopped = operation({
+  name: 'countdownStopped',
+  input: z.object({ label: z.string().max(40) }),
+  handler: ({ label }) => ({ stoppedAt: countdownStops.get(label) ?? null }),
+})
