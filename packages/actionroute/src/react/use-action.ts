@@ -37,7 +37,7 @@ export interface UseAction<Input, Data, Code extends string> {
 const callError = (code: CallErrorCode, message: string): ActionErrorValue<CallErrorCode> => ({ code, status: 0, message, issues: [] })
 
 /** Turns what an action call threw (the server is gone, or no longer knows the action) into a result. */
-async function settle<Input, Data, Code extends string>(
+export async function settle<Input, Data, Code extends string>(
   action: (input: Input) => Promise<ActionResult<Data, Code>>,
   input: Input,
 ): Promise<ActionResult<Data, Code | CallErrorCode>> {
