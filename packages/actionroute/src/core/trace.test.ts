@@ -51,6 +51,41 @@ describe('a span per call', () => {
   })
 })
 
+describe('a span per stream', () => {
+  beforeEach(() => exporter.reset())
+
+  const ticks = operation({
+    name: 'ticks',
+    input: z.object({ to: z.number().int() }),
+    async *handler({ to }) {
+      for (let n = 1; n <= to; n++) yield n
+    },
+    stream: {},
+  })
+
+  it('lasts as long as the stream, and counts its items, on both doors', async () => {
+    const response = await route(ticks)(new Request('http://test/ticks?to=3'), { params: Promise.resolve({}) })
+    expect(spans()).toEqual([])
+    await response.text()
+    const result = await withActionContext({}, () => action(ticks)({ to: 2 }))
+    if (!result.ok) throw new Error(result.error.message)
+    for await (const frame of result.data) void frame
+    expect(spans()).toEqual([
+      { name: 'ticks', status: 0, attributes: { 'actionroute.operation': 'ticks', 'actionroute.door': 'route', 'actionroute.items': 3, 'actionroute.outcome': 'ok' } },
+      { name: 'ticks', status: 0, attributes: { 'actionroute.operation': 'ticks', 'actionroute.door': 'action', 'actionroute.items': 2, 'actionroute.outcome': 'ok' } },
+    ])
+  })
+
+  it('ends as cancelled when the reader goes first', async () => {
+    const response = await route(ticks)(new Request('http://test/ticks?to=100'), { params: Promise.resolve({}) })
+    const reader = response.body!.getReader()
+    await reader.read()
+    await reader.read()
+    await reader.cancel()
+    expect(spans()).toMatchObject([{ name: 'ticks', attributes: { 'actionroute.outcome': 'cancelled', 'actionroute.items': 1 } }])
+  })
+})
+
 describe('without an SDK', () => {
   beforeEach(() => exporter.reset())
 

@@ -1,5 +1,7 @@
-import { ProxyTracerProvider, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api'
+import { ProxyTracerProvider, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api'
 import type { Context } from './context'
+import { OperationError } from './errors'
+import { isAsyncIterable } from './stream'
 import type { Outcome } from './middleware'
 
 /**
@@ -14,8 +16,14 @@ export function traced<Output>(ctx: Context, run: () => Promise<Outcome<Output>>
   if (!tracer) return run()
   const attributes = { 'actionroute.operation': ctx.operation, 'actionroute.door': ctx.door }
   return tracer.startActiveSpan(ctx.operation, { attributes }, async (span) => {
+    let streaming = false
     try {
       const outcome = await run()
+      // A stream's span lasts as long as the stream: it ends with the last item, a failure, or the reader going.
+      if (outcome.ok && isAsyncIterable(outcome.data)) {
+        streaming = true
+        return { ok: true as const, data: spanned(outcome.data, span) as Output }
+      }
       span.setAttribute('actionroute.outcome', outcome.ok ? 'ok' : outcome.error.code)
       if (!outcome.ok && outcome.error.errorId) span.setAttribute('actionroute.error_id', outcome.error.errorId)
       // Server faults only: a refused input is the caller's, and a healthy answer.
@@ -26,9 +34,51 @@ export function traced<Output>(ctx: Context, run: () => Promise<Outcome<Output>>
       span.setAttribute('actionroute.outcome', 'interrupted')
       throw error
     } finally {
-      span.end()
+      if (!streaming) span.end()
     }
   })
+}
+
+/**
+ * `items`, ending `span` when the stream ends: `actionroute.items` the count, `actionroute.outcome` `ok`, the
+ * failure's code, or `cancelled` when the reader went first.
+ */
+function spanned(items: AsyncIterable<unknown>, span: Span): AsyncIterable<unknown> {
+  const iterator = items[Symbol.asyncIterator]()
+  let count = 0
+  let ended = false
+  const end = (outcome: string, failed = false) => {
+    if (ended) return
+    ended = true
+    span.setAttribute('actionroute.items', count)
+    span.setAttribute('actionroute.outcome', outcome)
+    if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome })
+    span.end()
+  }
+  const stream: AsyncIterableIterator<unknown> = {
+    [Symbol.asyncIterator]: () => stream,
+    async next() {
+      try {
+        const next = await iterator.next()
+        if (next.done) end('ok')
+        else count++
+        return next
+      } catch (error) {
+        const code = error instanceof OperationError ? error.code : 'INTERNAL'
+        end(code, !(error instanceof OperationError) || error.status >= 500)
+        throw error
+      }
+    },
+    async return(value?: unknown) {
+      end('cancelled')
+      return iterator.return ? iterator.return(value) : { done: true, value }
+    },
+    async throw(reason?: unknown) {
+      end('cancelled')
+      return iterator.throw ? iterator.throw(reason) : { done: true, value: undefined }
+    },
+  }
+  return stream
 }
 
 /**
