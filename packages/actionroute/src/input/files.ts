@@ -151,7 +151,7 @@ export function fileCounter(rules: ReadonlyMap<string, FileRule> | undefined, { 
   return (field: string): { rule: FileRule; maxSize: number } => {
     const rule = rules ? rules.get(field) : ANY_FILE
     if (!rule) throw unexpectedFile(field, 'is not a file field of this operation')
-    if (++total > maxFiles) throw unexpectedFile(field, `is one more than the ${maxFiles} files a request may carry`)
+    if (++total > maxFiles) throw unexpectedFile(field, maxFiles === 1 ? 'is a second file, and a request may carry one' : `is one more than the ${maxFiles} files a request may carry`)
     const count = (perField.get(field) ?? 0) + 1
     const most = rule.many ? (rule.maxItems ?? maxFiles) : 1
     if (count > most) throw unexpectedFile(field, most === 1 ? 'was sent more than once' : `is one more than the ${most} this field takes`)
