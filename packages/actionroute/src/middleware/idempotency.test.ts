@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import {
   base,
@@ -76,6 +76,30 @@ describe('idempotency() on the route door', () => {
     const malformed = await post(op, { name: 'a' }, 'has spaces in it')
     expect([malformed.status, (await malformed.json()).code]).toEqual([400, 'BAD_REQUEST'])
     expect(runs).toEqual(['a'])
+  })
+})
+
+describe('idempotency() and a stream', () => {
+  it('does not keep a stream to replay (it would replay `{}`): the key is freed, and a retry streams again', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    let runs = 0
+    const op = base.use(idempotency({ store: memoryIdempotencyStore() })).operation({
+      name: 'countUp',
+      input: z.object({ to: z.number().int() }),
+      async *handler({ to }) {
+        runs++
+        for (let n = 1; n <= to; n++) yield n
+      },
+      stream: {},
+    })
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await post(op, { to: 2 }, 'same-key')
+      expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+      expect(await response.text()).toContain('data: 2')
+    }
+    expect(runs).toBe(2)
+    expect(warn).toHaveBeenCalledTimes(1)
+    warn.mockRestore()
   })
 })
 

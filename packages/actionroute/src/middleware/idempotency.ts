@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { addressGroup } from '../core/client-address'
 import type { Context } from '../core/context'
 import { defineErrors } from '../core/errors'
+import { isAsyncIterable } from '../core/stream'
 import { middleware, type Outcome } from '../core/middleware'
 import { queryableOf, type QueryableSource } from './rate-limit'
 
@@ -98,6 +99,13 @@ const errors = defineErrors({
 const storeErrors = defineErrors({
   IDEMPOTENCY_STORE_FULL: { status: 503, message: 'Too many requests with an Idempotency-Key are being kept: retry later.' },
 })
+const warnedStreams = new Set<string>()
+function warnOnce(operation: string): void {
+  if (warnedStreams.has(operation)) return
+  warnedStreams.add(operation)
+  console.warn(`[actionroute] idempotency(): ${operation} streams, and a stream is not kept to replay: a retry with the same key runs again. Make it idempotent itself with ctx.idempotencyKey.`)
+}
+
 const reused = () => errors.IDEMPOTENCY_KEY_REUSED()
 const full = () => storeErrors.IDEMPOTENCY_STORE_FULL({ headers: { 'retry-after': '60' } })
 const inUse = () => errors.IDEMPOTENCY_KEY_IN_USE()
@@ -134,6 +142,13 @@ export function idempotency({ store = memoryIdempotencyStore(), ttl = 86_400, le
       } catch (error) {
         await store.release(key, owner)
         throw error
+      }
+      // A stream cannot be kept and replayed: the key is freed, and the operation makes its own work idempotent
+      // with ctx.idempotencyKey (an import that records the key with what it stored, say).
+      if (outcome.ok && isAsyncIterable(outcome.data)) {
+        await store.release(key, owner)
+        warnOnce(ctx.operation)
+        return outcome
       }
       // Only a success is kept: a refused call changed nothing, so the same key may carry the corrected input.
       if (outcome.ok) await store.finish(key, owner, stored(outcome.data), ttl * 1000)
