@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedUser } from './api'
-import { startServer, type Server } from './server'
+import { startServer, treeRss, type Server } from './server'
 
 // Uploads as an attacker sends them, to the real server (`npm start`): a body of gigabytes, many tiny parts, cut-off
 // uploads, many at once. Each is answered 4xx or stored correctly, the server's memory stays flat, and no
@@ -21,30 +21,6 @@ afterAll(async () => {
   await server?.stop()
   rmSync(tmp, { recursive: true, force: true })
 })
-
-/** VmRSS of the server's process tree (npm, the Node server), in bytes. */
-function treeRss(root: number): number {
-  const children = new Map<number, number[]>()
-  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
-    } catch {
-      // gone
-    }
-  }
-  let kb = 0
-  for (const queue = [root]; queue.length > 0; ) {
-    const pid = queue.shift()!
-    queue.push(...(children.get(pid) ?? []))
-    try {
-      kb += Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
-    } catch {
-      // gone
-    }
-  }
-  return kb * 1024
-}
 
 const BOUNDARY = 'hostileboundary'
 /** A file part's headers, the file name as given: a string is sent as UTF-8 (a NUL as a raw 0x00 byte), a Buffer as it is. */

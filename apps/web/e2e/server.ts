@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -236,4 +236,28 @@ export async function startServerExpectingExit(options: ServerOptions & { timeou
     throw new Error(`Expected the server on DATA_DIR ${spawned.dataDir} to exit by itself, but it was still running after ${timeoutMs / 1000} s. Its output:\n${spawned.output()}`)
   }
   return { ...result, output: spawned.output(), ms: Date.now() - startedAt }
+}
+
+/** VmRSS of the server's process tree (npm, the Node server), in bytes. */
+export function treeRss(root: number): number {
+  const children = new Map<number, number[]>()
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
+    } catch {
+      // gone
+    }
+  }
+  let kb = 0
+  for (const queue = [root]; queue.length > 0; ) {
+    const pid = queue.shift()!
+    queue.push(...(children.get(pid) ?? []))
+    try {
+      kb += Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+    } catch {
+      // gone
+    }
+  }
+  return kb * 1024
 }

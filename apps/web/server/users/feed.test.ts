@@ -1,3 +1,5 @@
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { router, type HttpMethod } from 'actionroute'
 import { createClient, type StreamResult } from 'actionroute/client'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -109,6 +111,32 @@ describe('the directory feed', () => {
       expect(await next).toEqual({ done: true, value: undefined })
     }
     expect(feed.size).toBe(0)
+  })
+  it('keeps nothing of 5,000 subscribers that opened the stream and dropped it (heap after a GC, through the route)', async () => {
+    // A garbage collection on demand, as --expose-gc gives one.
+    v8.setFlagsFromString('--expose-gc')
+    const gc = vm.runInNewContext('gc') as () => void
+    const once = async () => {
+      const controller = new AbortController()
+      const response = await handlers.GET(new Request('http://directory.test/api/users/events', { signal: controller.signal }), { params: Promise.resolve({}) })
+      const reader = response.body!.getReader()
+      await reader.read() // the comment that opens the stream
+      const subscribed = reader.read() // the subscription starts with this pull
+      await new Promise((resolve) => setImmediate(resolve))
+      controller.abort()
+      await reader.cancel()
+      await subscribed.catch(() => {})
+    }
+    for (let round = 0; round < 500; round++) await once()
+    gc()
+    const before = process.memoryUsage().heapUsed
+    for (let round = 0; round < 5000; round++) await once()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    gc()
+    const grown = process.memoryUsage().heapUsed - before
+    expect(feedFor(database()).size).toBe(0)
+    // Under 1 KB a subscriber: one kept (a listener, a queue, a generator) would be several.
+    expect(grown).toBeLessThan(5 * 2 ** 20)
   })
 })
 
