@@ -86,8 +86,8 @@ describe('the live directory on PGlite (one instance)', () => {
     const after = treeRss(server.pid)
     console.log(`[live] 10,000 subscribers came and went in ${Date.now() - startedAt} ms; the server's RSS ${(before / 2 ** 20).toFixed(0)} → ${(after / 2 ** 20).toFixed(0)} MiB`)
     // RSS is V8's high-water mark, not what is kept: it grew ~115 MiB here (Next's requests' garbage, never given back),
-    // while what the feed keeps is measured after a GC in server/users/feed.test.ts (nothing). A subscriber kept per
-    // connection, with its request, would pass this bound.
+    // while what the feed keeps is measured after a GC in server/users/feed.test.ts (nothing). A leak per
+    // connection of 20 KB or more (a request kept with its subscriber) would exceed this bound.
     expect(after - before).toBeLessThan(200 * 2 ** 20)
     // And a page still follows the changes.
     const page = await livePage(server)
