@@ -40,6 +40,26 @@ async function readAll(response: Response): Promise<string> {
 
 const counted = (count: number) => ({ count })
 
+/** A stream that yields one item, then waits a minute on ctx.signal; `stoppedAt()` is when its `finally` ran (0 before). */
+function waitingStream(name: string) {
+  let stoppedAt = 0
+  const op = operation({
+    name,
+    input: z.object({}),
+    stream: {},
+    async *handler(_, ctx) {
+      try {
+        yield 'first'
+        await sleep(60_000, ctx.signal)
+        yield 'never'
+      } finally {
+        stoppedAt = performance.now()
+      }
+    },
+  })
+  return { op, stoppedAt: () => stoppedAt }
+}
+
 describe('a streaming operation on the route door', () => {
   afterEach(() => onError(undefined))
 
@@ -156,29 +176,15 @@ describe('a streaming operation on the route door', () => {
   })
 
   it('aborts ctx.signal when the reader goes, and the handler’s work stops within milliseconds', async () => {
-    let stoppedAt = 0
-    const waiting = operation({
-      name: 'waiting',
-      input: z.object({}),
-      stream: {},
-      async *handler(_, ctx) {
-        try {
-          yield 'first'
-          await sleep(60_000, ctx.signal)
-          yield 'never'
-        } finally {
-          stoppedAt = performance.now()
-        }
-      },
-    })
-    const reader = (await route(waiting)(get(), noParams)).body!.getReader()
+    const waiting = waitingStream('waiting')
+    const reader = (await route(waiting.op)(get(), noParams)).body!.getReader()
     // The comment that opens the stream, then the first item: the handler now waits.
     await reader.read()
     await reader.read()
     const cancelledAt = performance.now()
     await reader.cancel()
-    await vi.waitFor(() => expect(stoppedAt).toBeGreaterThan(0), { timeout: 1000, interval: 1 })
-    expect(stoppedAt - cancelledAt).toBeLessThan(50)
+    await vi.waitFor(() => expect(waiting.stoppedAt()).toBeGreaterThan(0), { timeout: 1000, interval: 1 })
+    expect(waiting.stoppedAt() - cancelledAt).toBeLessThan(50)
   })
 
   it('answers HEAD with the stream’s headers, and ends the subscription a handler made', async () => {
@@ -263,30 +269,16 @@ describe('a streaming operation on the action door', () => {
   })
 
   it('aborts ctx.signal at once when the reader stops, even while the handler waits for its next item', async () => {
-    let stoppedAt = 0
-    const waiting = operation({
-      name: 'waitingAction',
-      input: z.object({}),
-      stream: {},
-      async *handler(_, ctx) {
-        try {
-          yield 'first'
-          await sleep(60_000, ctx.signal)
-          yield 'never'
-        } finally {
-          stoppedAt = performance.now()
-        }
-      },
-    })
-    const result = await withActionContext({}, () => action(waiting)({}))
+    const waiting = waitingStream('waitingAction')
+    const result = await withActionContext({}, () => action(waiting.op)({}))
     if (!result.ok) throw new Error(result.error.message)
     const frames = result.data[Symbol.asyncIterator]()
     expect(await frames.next()).toEqual({ done: false, value: { item: 'first' } })
     const pending = frames.next() // the handler is now in its 60 s wait
     const stoppingAt = performance.now()
     await frames.return!()
-    await vi.waitFor(() => expect(stoppedAt).toBeGreaterThan(0), { timeout: 1000, interval: 1 })
-    expect(stoppedAt - stoppingAt).toBeLessThan(50)
+    await vi.waitFor(() => expect(waiting.stoppedAt()).toBeGreaterThan(0), { timeout: 1000, interval: 1 })
+    expect(waiting.stoppedAt() - stoppingAt).toBeLessThan(50)
     expect(await pending).toEqual({ done: true, value: undefined })
   })
 
