@@ -1,11 +1,10 @@
 import fc from 'fast-check'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineErrors, operation, router } from '../index'
 import { readEvents, StreamProblem, type ServerSentEvent } from './events'
 import { createClient } from './fetch-client'
+import { localServer } from './local-server.fixture'
 import { inProcessFetch } from './notes.fixture'
 
 /** A body that delivers `text` in the pieces given (as UTF-8 bytes, split anywhere, even inside a character). */
@@ -115,32 +114,22 @@ describe('createClient().stream()', () => {
   })
 
   describe('over a connection that drops', () => {
-    let server: Server
-    let base: string
     const asked: (string | undefined)[] = []
-    beforeAll(async () => {
-      // Sends two events past the id it is asked to resume after, then cuts the connection; from 5 on it ends the stream.
-      server = createServer((request, response) => {
-        const after = request.headers['last-event-id'] as string | undefined
-        asked.push(after)
-        const from = after === undefined ? 1 : Number(after) + 1
-        response.writeHead(200, { 'content-type': 'text/event-stream' })
-        response.write(`retry: 10\n\n`)
-        for (let n = from; n < from + 2 && n <= 6; n++) response.write(`id: ${n}\ndata: {"n":${n}}\n\n`)
-        if (from + 2 > 6) response.end()
-        else setTimeout(() => response.socket?.destroy(), 20)
-      })
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    })
-    afterAll(() => {
-      server.closeAllConnections()
-      server.close()
+    // Sends two events past the id it is asked to resume after, then cuts the connection; from 5 on it ends the stream.
+    const server = localServer((request, response) => {
+      const after = request.headers['last-event-id'] as string | undefined
+      asked.push(after)
+      const from = after === undefined ? 1 : Number(after) + 1
+      response.writeHead(200, { 'content-type': 'text/event-stream' })
+      response.write(`retry: 10\n\n`)
+      for (let n = from; n < from + 2 && n <= 6; n++) response.write(`id: ${n}\ndata: {"n":${n}}\n\n`)
+      if (from + 2 > 6) response.end()
+      else setTimeout(() => response.socket?.destroy(), 20)
     })
 
     it('with reconnect, opens it again after the last id seen and loses no event', async () => {
       asked.length = 0
-      const remote = createClient<typeof paths>({ baseUrl: base })
+      const remote = createClient<typeof paths>({ baseUrl: server.url() })
       const opened = await remote.stream('GET', '/count', { query: { to: 6 }, reconnect: {} })
       if (!opened.ok) throw new Error(opened.error.detail)
       const seen: number[] = []
@@ -150,7 +139,7 @@ describe('createClient().stream()', () => {
     })
 
     it('without, ends with a NETWORK_ERROR StreamProblem', async () => {
-      const remote = createClient<typeof paths>({ baseUrl: base })
+      const remote = createClient<typeof paths>({ baseUrl: server.url() })
       const opened = await remote.stream('GET', '/count', { query: { to: 6 } })
       if (!opened.ok) throw new Error(opened.error.detail)
       const seen: number[] = []

@@ -1,10 +1,9 @@
 import fc from 'fast-check'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { operation, router } from '../index'
 import { createClient, type RetryAfterOptions, type RetryWait, type UploadProgress } from './fetch-client'
+import { localServer } from './local-server.fixture'
 import { inProcessFetch, notesApi } from './notes.fixture'
 
 const { addNote, getNote, listNotes, deleteNote } = notesApi()
@@ -296,25 +295,15 @@ describe('createClient() with files', () => {
   })
 
   describe('over the network (Node’s fetch, a streamed and counted body)', () => {
-    let server: Server
-    let base: string
-    beforeAll(async () => {
-      // Counts the bytes it receives and answers the count; for /hold it never answers.
-      server = createServer((request, response) => {
-        let received = 0
-        request.on('data', (chunk: Buffer) => (received += chunk.length))
-        if (request.url !== '/hold') request.on('end', () => response.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ received })))
-      })
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    })
-    afterAll(() => {
-      server.closeAllConnections()
-      server.close()
+    // Counts the bytes it receives and answers the count; for /hold it never answers.
+    const server = localServer((request, response) => {
+      let received = 0
+      request.on('data', (chunk: Buffer) => (received += chunk.length))
+      if (request.url !== '/hold') request.on('end', () => response.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ received })))
     })
 
     it('sends the whole body, and the last progress is the count the server received', async () => {
-      const remote = createClient<{ '/files': { POST: typeof addAttachment } }>({ baseUrl: base })
+      const remote = createClient<{ '/files': { POST: typeof addAttachment } }>({ baseUrl: server.url() })
       const progress: UploadProgress[] = []
       const result = await remote.POST('/files', { body: { title: 'big', file: note('x'.repeat(3_000_000)) }, onUploadProgress: (step) => progress.push(step) })
       expect(result).toMatchObject({ ok: true, status: 201 })
@@ -326,7 +315,7 @@ describe('createClient() with files', () => {
     })
 
     it('an abort while the body goes out rejects the call with the AbortError', async () => {
-      const remote = createClient<{ '/hold': { POST: typeof addAttachment } }>({ baseUrl: base })
+      const remote = createClient<{ '/hold': { POST: typeof addAttachment } }>({ baseUrl: server.url() })
       const controller = new AbortController()
       const call = remote.POST('/hold', { body: { title: 't', file: note('x'.repeat(3_000_000)) }, signal: controller.signal, onUploadProgress: () => controller.abort() })
       await expect(call).rejects.toMatchObject({ name: 'AbortError' })
