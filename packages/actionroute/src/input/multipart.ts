@@ -232,7 +232,13 @@ export class MultipartParser {
   push(chunk: Uint8Array): void {
     if (this.#state === State.Done || chunk.byteLength === 0) return
     this.#empty = false
-    const data = this.#carry.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.#carry, chunk])
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    let data = bytes
+    if (this.#carry.length > 0) {
+      if (this.#inTail(bytes)) this.#collectCarry()
+      // Only where a delimiter or the end of the headers may straddle the seam: the chunk is copied behind the carry.
+      else data = Buffer.concat([this.#carry, bytes])
+    }
     this.#carry = EMPTY
     let at = 0
     while (at < data.length && this.#state !== State.Done) {
@@ -275,6 +281,23 @@ export class MultipartParser {
       }
     }
     if (at < data.length && this.#state !== State.Done) this.#carry = Buffer.concat([this.#carry, data.subarray(at)])
+  }
+
+  /**
+   * Whether the carried tail is plain body (or preamble): no delimiter starts in it that `bytes` completes. A
+   * delimiter starting in the tail ends within its length minus one of the seam, so only that much of `bytes` is
+   * searched, instead of copying all of it behind the tail (a large upload comes in thousands of chunks).
+   */
+  #inTail(bytes: Buffer): boolean {
+    if (this.#state !== State.Body && this.#state !== State.Preamble) return false
+    const reach = this.#delimiter.length - 1
+    if (bytes.length < reach) return false
+    return Buffer.concat([this.#carry, bytes.subarray(0, reach)]).indexOf(this.#delimiter) === -1
+  }
+
+  /** The carried tail, known to be plain: part of the body (collected), or preamble (dropped). */
+  #collectCarry(): void {
+    if (this.#state === State.Body) this.#collect(this.#carry)
   }
 
   /**
