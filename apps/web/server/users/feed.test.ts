@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { api } from '@/server/api'
 import { userEvents } from '@/server/db/schema'
 import { setupTestDatabase } from '@/test/support/database'
-import { closeFeed, feedFor, QUEUE_LIMIT, type DirectoryEvent } from './feed'
+import { BACKLOG_LIMIT, closeFeed, feedFor, QUEUE_LIMIT, type DirectoryEvent } from './feed'
 import * as queries from './queries'
 
 // The live directory on this project's database (PGlite and PostgreSQL): every change to users reaches a
@@ -74,6 +74,20 @@ describe('the directory feed', () => {
     await new Promise((resolve) => setTimeout(resolve, 50))
     await add('Live Three')
     expect((await live).map((event) => event.name)).toEqual(['Live Three'])
+    stop.abort()
+  })
+
+  it(`resends at most the latest ${BACKLOG_LIMIT} to a subscriber further behind, so no hole is left before what comes live`, async () => {
+    const before = await latest()
+    await database().query(`insert into users (name, door) select 'behind ' || n, 'route' from generate_series(1, ${BACKLOG_LIMIT + 5}) n`, [])
+    const last = await latest()
+    const stop = new AbortController()
+    const feed = feedFor(database())
+    await feed.start()
+    const events = feed.subscribe(before, stop.signal)
+    const missed = await take(events, BACKLOG_LIMIT)
+    expect(missed[0]!.seq).toBe(last - BACKLOG_LIMIT + 1)
+    expect(missed.at(-1)!.seq).toBe(last)
     stop.abort()
   })
 

@@ -19,7 +19,7 @@ export const USER_EVENTS_CHANNEL = 'user_events'
 export const QUEUE_LIMIT = 1_000
 /** Most subscribers one instance serves at once; past it, a new one is answered 503 and retries (EventSource does). */
 export const MAX_SUBSCRIBERS = 10_000
-/** Most events a reconnecting subscriber is sent from the log; a longer absence should reload the page. */
+/** Most events a reconnecting subscriber is sent from the log (the latest); a longer absence should reload the page. */
 export const BACKLOG_LIMIT = 1_000
 /** How long a seq missing from the log is looked for again: a transaction that took it may not have committed yet. */
 const GAP_WAIT_MS = 10_000
@@ -112,7 +112,8 @@ export class DirectoryFeed {
     if (rows.length === 0) return
     for (const row of rows) {
       this.#gaps.delete(row.seq)
-      for (let missing = this.#last + 1; missing < row.seq; missing++) this.#gaps.set(missing, now + GAP_WAIT_MS)
+      // At most a page of them: a jump of the sequence (setval, say) is no gap worth a Map of millions.
+      for (let missing = Math.max(this.#last + 1, row.seq - BACKLOG_LIMIT); missing < row.seq; missing++) this.#gaps.set(missing, now + GAP_WAIT_MS)
       this.#last = Math.max(this.#last, row.seq)
     }
     // A full page: there may be more.
@@ -145,7 +146,8 @@ export class DirectoryFeed {
         const missed = await this.database.db
           .select()
           .from(userEvents)
-          .where(and(gt(userEvents.seq, after), lte(userEvents.seq, this.#last)))
+          // The latest BACKLOG_LIMIT at most, so that what follows them live leaves no hole.
+          .where(and(gt(userEvents.seq, Math.max(after, this.#last - BACKLOG_LIMIT)), lte(userEvents.seq, this.#last)))
           .orderBy(asc(userEvents.seq))
           .limit(BACKLOG_LIMIT)
         for (const row of missed) yield eventOf(row)

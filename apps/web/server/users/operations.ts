@@ -168,7 +168,7 @@ export const followUsers = reads.operation({
   summary: 'Follow changes to the directory, live',
   description:
     'Server-sent events, one per change (`added`, `renamed`, `deleted`), from every instance. A reconnecting client ' +
-    'sends `Last-Event-ID` and gets what it missed first (changes are kept an hour, at most 1,000 resent).',
+    'sends `Last-Event-ID` and gets what it missed first (changes are kept an hour; at most the latest 1,000 are resent).',
   input: followUsersInput,
   // Not a generator: a full instance (or one shutting down) answers 503 before the stream starts.
   handler: async ({ after }, ctx) => {
