@@ -57,9 +57,24 @@ describe('the directory feed', () => {
       expect(all.map((event) => event.seq)).toEqual([...all.map((event) => event.seq)].sort((a, b) => a - b))
     }
     stop.abort()
-    await one.return(undefined)
-    await two.return(undefined)
+    await one.return!()
+    await two.return!()
     expect(feed.size).toBe(0)
+  })
+
+  it('holds for a subscriber what was committed after it subscribed, even before its stream is read', async () => {
+    const stop = new AbortController()
+    const feed = feedFor(database())
+    await feed.start()
+    const events = feed.subscribe(undefined, stop.signal)
+    const early = await add('Before The First Read')
+    await expect.poll(() => feed.size).toBe(1)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect((await take(events, 1)).map(({ kind, id }) => ({ kind, id }))).toEqual([{ kind: 'added', id: early.id }])
+    // And return() lets go of it at once, read or not.
+    await events.return!()
+    expect(feed.size).toBe(0)
+    stop.abort()
   })
 
   it('gives a subscriber that comes back after an event id what happened since, then what comes', async () => {

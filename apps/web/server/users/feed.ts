@@ -132,16 +132,40 @@ export class DirectoryFeed {
 
   /**
    * The changes from now on, or from after `after` (a Last-Event-ID): those in the log first, then as they come.
-   * Ends when `signal` aborts (the reader went), when the subscriber falls QUEUE_LIMIT events behind, or when the
-   * feed closes (shutdown: the browser reconnects, to this instance once restarted or to another).
+   * Registered at once, before the first item is asked for: a change committed after this call reaches it, even
+   * one made before the stream is read. Ends when `signal` aborts (the reader went), when `return()` is called,
+   * when the subscriber falls QUEUE_LIMIT events behind, or when the feed closes (shutdown: the browser reconnects,
+   * to this instance once restarted or to another).
    */
-  async *subscribe(after: number | undefined, signal: AbortSignal): AsyncGenerator<DirectoryEvent> {
-    await this.start()
-    if (this.#closed) return
-    const me: Subscriber = { queue: [], wake: undefined, ended: false }
-    // Registered before the log is read, so that nothing committed from now on is missed.
-    this.#subscribers.add(me)
+  subscribe(after: number | undefined, signal: AbortSignal): AsyncIterableIterator<DirectoryEvent> {
+    const me: Subscriber = { queue: [], wake: undefined, ended: this.#closed }
+    if (!me.ended) this.#subscribers.add(me)
+    const events = this.#events(me, after, signal)
+    const leave = () => {
+      this.#subscribers.delete(me)
+      me.ended = true
+      me.wake?.()
+    }
+    return {
+      [Symbol.asyncIterator]() {
+        return this
+      },
+      next: () => events.next(),
+      // At once, also for a stream never read (its generator has not started, so its `finally` would not run).
+      return: async () => {
+        leave()
+        return events.return(undefined)
+      },
+      throw: async () => {
+        leave()
+        return events.return(undefined)
+      },
+    }
+  }
+
+  async *#events(me: Subscriber, after: number | undefined, signal: AbortSignal): AsyncGenerator<DirectoryEvent> {
     try {
+      await this.start()
       if (after !== undefined && after < this.#last) {
         const missed = await this.database.db
           .select()
@@ -150,6 +174,9 @@ export class DirectoryFeed {
           .where(and(gt(userEvents.seq, Math.max(after, this.#last - BACKLOG_LIMIT)), lte(userEvents.seq, this.#last)))
           .orderBy(asc(userEvents.seq))
           .limit(BACKLOG_LIMIT)
+        // What the feed read meanwhile is queued too: sent once, from the log.
+        const sent = new Set(missed.map((row) => row.seq))
+        me.queue = me.queue.filter((event) => !sent.has(event.seq))
         for (const row of missed) yield eventOf(row)
       }
       for (;;) {

@@ -174,6 +174,8 @@ export const followUsers = reads.operation({
   handler: async ({ after }, ctx) => {
     const feed = feedFor(await requestDatabase())
     feed.admit()
+    // Listening before subscribing: from here on, every change is read and handed to this subscriber.
+    await feed.start()
     return feed.subscribe(eventId(ctx.lastEventId) ?? after, ctx.signal)
   },
   stream: { item: userEventJson, id: (event) => String(event.seq), event: (event) => event.kind },
