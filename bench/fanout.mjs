@@ -35,13 +35,14 @@
 // until the machine's CPU use is below it), FANOUT_ATTEMPTS (3: a scenario is measured again, up to this many times in
 // all, while other processes took more than 0.3 cores during its writes), FANOUT_NODE_ARGS (more flags for the
 // servers' node, e.g. `--cpu-prof`). Writes bench/results/fanout.md and fanout.json.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker, isMainThread, parentPort } from 'node:worker_threads'
+import { holdLock } from './harness.mjs'
 
 const now = () => Number(process.hrtime.bigint()) / 1e6
 
@@ -229,21 +230,6 @@ async function main() {
     killAll()
     process.exit(130)
   })
-
-  /** The heavy-work lock, held by a `flock … read` child (as in harness.mjs): released when we end, however. */
-  async function holdLock() {
-    const lock = process.env.BENCH_LOCK ?? '/tmp/actionroute-heavy.lock'
-    if (lock === 'none') return () => {}
-    const holder = spawn('flock', [lock, 'sh', '-c', 'echo held; read _'], { stdio: ['pipe', 'pipe', 'inherit'] })
-    const waiting = setTimeout(() => console.log(`Waiting for ${lock}: a build, test suite or benchmark is running…`), 1000)
-    await new Promise((resolve, reject) => {
-      holder.stdout.once('data', resolve)
-      holder.on('error', reject)
-      holder.on('exit', (code) => reject(new Error(`flock ${lock} exited with ${code}`)))
-    })
-    clearTimeout(waiting)
-    return () => holder.stdin.end()
-  }
 
   const pinTo = (core, command, args) => (pin ? ['taskset', ['-c', String(core), command, ...args]] : [command, args])
   if (pin) spawnSync('taskset', ['-apc', '1', String(process.pid)], { stdio: 'ignore' })

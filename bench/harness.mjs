@@ -92,7 +92,7 @@ export function run(command, args, { inherit = false, env = process.env } = {}) 
  * it), so that builds, test suites and benchmarks on this machine never overlap; resolves with its release.
  * A `flock … read` child holds it: should this process die, the pipe closes and the lock goes with it.
  */
-async function holdLock() {
+export async function holdLock() {
   const lock = process.env.BENCH_LOCK ?? '/tmp/actionroute-heavy.lock'
   if (lock === 'none') return () => {}
   const holder = spawn('flock', [lock, 'sh', '-c', 'echo held; read _'], { stdio: ['pipe', 'pipe', 'inherit'] })
@@ -368,4 +368,26 @@ export function commandLine(npmScript, invoked) {
     .filter(([name]) => name.startsWith('BENCH_') && name !== 'BENCH_LOCK')
     .map(([name, value]) => `${name}=${name === 'BENCH_DATABASE_URL' ? withoutPassword(value) : value}`)
   return [...overrides, process.env.npm_lifecycle_event === npmScript ? invoked : `node bench/${path.basename(process.argv[1])}`].join(' ')
+}
+
+/**
+ * The User Directory's `npm start` server (apps/web/scripts/start.mjs) on core 0, with `env` on top of the bench's
+ * defaults (no write limit, no request log) and `nodeArgs` for its node; resolves once GET /api/users answers 200.
+ * Generous: a start that builds the app first takes minutes.
+ */
+export async function startApp(env, { nodeArgs = [] } = {}) {
+  const port = await freePort()
+  const webDir = path.join(benchDir, '../apps/web')
+  const [command, args] = pinned(0, process.execPath, [...nodeArgs, path.join(webDir, 'scripts/start.mjs'), '--port', String(port), '--hostname', '127.0.0.1'])
+  const server = launch(command, args, {
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', RATE_LIMIT_WRITES: '0', LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  const base = `http://127.0.0.1:${port}`
+  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await sleep(200)) {
+    if (server.exitCode !== null) throw new Error(`npm start exited with ${server.exitCode}`)
+    const response = await fetch(`${base}/api/users`).catch(() => null)
+    if (response?.status === 200) return { base, server }
+  }
+  throw new Error('npm start did not answer within 300 s')
 }

@@ -17,7 +17,7 @@ import path from 'node:path'
 import autocannon from 'autocannon'
 import pg from 'pg'
 import { ENCODINGS } from './encodings.mjs'
-import { benchDir, cpuModel, ensureDatabase, freePort, int, launch, pinSelf, pinned, serverActions, sleep, stop, treeRssBytes, withoutPassword } from './harness.mjs'
+import { benchDir, cpuModel, ensureDatabase, int, pinSelf, serverActions, sleep, startApp, stop, treeRssBytes, withoutPassword } from './harness.mjs'
 
 const webDir = path.join(benchDir, '../apps/web')
 const requests = int('MEMORY_REQUESTS', 50_000)
@@ -28,24 +28,6 @@ const databaseUrl = process.env.MEMORY_DATABASE_URL || 'postgres://postgres@127.
 const MiB = 2 ** 20
 /** Extra flags for the server's node (e.g. `--max-semi-space-size=4`), to measure what they buy. */
 const nodeArgs = (process.env.MEMORY_NODE_ARGS || '').split(' ').filter(Boolean)
-
-/** `npm start`'s server (scripts/start.mjs) on core 0; resolves once GET /api/users answers 200. */
-async function startApp(env) {
-  const port = await freePort()
-  const [command, args] = pinned(0, process.execPath, [...nodeArgs, path.join(webDir, 'scripts/start.mjs'), '--port', String(port), '--hostname', '127.0.0.1'])
-  const server = launch(command, args, {
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', RATE_LIMIT_WRITES: '0', LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  })
-  const base = `http://127.0.0.1:${port}`
-  // Generous: the first run builds the app.
-  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await sleep(200)) {
-    if (server.exitCode !== null) throw new Error(`npm start exited with ${server.exitCode}`)
-    const response = await fetch(`${base}/api/users`).catch(() => null)
-    if (response?.status === 200) return { base, server }
-  }
-  throw new Error('npm start did not answer within 300 s')
-}
 
 /** The mix of requests, each a new user where it adds one (no email: nothing can collide). */
 function mixedRequests(addUserAction) {
@@ -77,7 +59,7 @@ async function measure(database, mode) {
     await client.end()
   }
   try {
-    const { base, server } = await startApp(env)
+    const { base, server } = await startApp(env, { nodeArgs })
     await sleep(3000)
     const startup = treeRssBytes(server.pid)
     let peak = startup

@@ -69,8 +69,8 @@ if (process.argv[2] === '--bare-server') {
 }
 
 async function benchmark() {
-  const { assertAlive, benchDir, busyPercent, CLK_TCK, commandLine, cores, cpuModel, ensureDatabase, freePort, int, launch, libraryVersion,
-    median, nextBin, packageVersion, pinNote, pinned, processTree, runBenchmark, sleep, startServer, stop, treeCpuMs, treeRssBytes, waitForQuiet,
+  const { assertAlive, benchDir, busyPercent, CLK_TCK, commandLine, cores, cpuModel, ensureDatabase, int, launch, libraryVersion,
+    median, nextBin, packageVersion, pinNote, pinned, processTree, runBenchmark, sleep, startApp, startServer, stop, treeCpuMs, treeRssBytes, waitForQuiet,
     withoutPassword } = await import('./harness.mjs')
 
   const { default: pg } = await import('pg')
@@ -328,23 +328,6 @@ async function benchmark() {
 
   // ---- 2. avatars on the User Directory
 
-  /** `npm start`'s server (scripts/start.mjs) on core 0, as bench/memory.mjs starts it; resolves once GET /api/users answers 200. */
-  async function startApp(env) {
-    const port = await freePort()
-    const [command, args] = pinned(0, process.execPath, [path.join(webDir, 'scripts/start.mjs'), '--port', String(port), '--hostname', '127.0.0.1'])
-    const server = launch(command, args, {
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', RATE_LIMIT_WRITES: '0', LOG_LEVEL: 'silent', START_NO_BUILD: '1', ...env },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    })
-    const base = `http://127.0.0.1:${port}`
-    for (const deadline = Date.now() + 300_000; Date.now() < deadline; await sleep(200)) {
-      if (server.exitCode !== null) throw new Error(`npm start exited with ${server.exitCode}`)
-      const response = await fetch(`${base}/api/users`).catch(() => null)
-      if (response?.status === 200) return { base, server }
-    }
-    throw new Error('npm start did not answer within 300 s')
-  }
-
   /** The app's production build, made here (on both cores) when the sources are newer, not by npm start on core 0; then never again in this run. */
   async function buildWebIfStale() {
     const { isFresh } = await import('../apps/web/scripts/build-freshness.mjs')
@@ -423,7 +406,7 @@ async function benchmark() {
       await client.end()
     }
     try {
-      const { base, server } = await startApp(env)
+      const { base, server } = await startApp({ START_NO_BUILD: '1', ...env })
       try {
         const users = []
         for (let i = 0; i < 16; i++) {
