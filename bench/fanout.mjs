@@ -42,7 +42,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker, isMainThread, parentPort } from 'node:worker_threads'
-import { holdLock } from './harness.mjs'
+import { holdLock, withAdmin } from './harness.mjs'
 
 const now = () => Number(process.hrtime.bigint()) / 1e6
 
@@ -360,17 +360,8 @@ async function main() {
     await client.end()
   }
 
-  async function dropDatabase() {
-    const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1))
-    const adminUrl = new URL(databaseUrl)
-    adminUrl.pathname = '/postgres'
-    const admin = new pg.Client({ connectionString: adminUrl.href })
-    await admin.connect()
-    try {
-      await admin.query(`drop database if exists "${name.replaceAll('"', '""')}" with (force)`)
-    } finally {
-      await admin.end()
-    }
+  function dropDatabase() {
+    return withAdmin(databaseUrl, (admin, _name, quoted) => admin.query(`drop database if exists ${quoted} with (force)`))
   }
 
   async function runScenario(scenario, logDir) {

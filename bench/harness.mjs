@@ -209,18 +209,28 @@ export async function waitForQuiet({ maxPercent, seconds }) {
 
 // ---- PostgreSQL: the database the bench app's pool connects to must exist (the app makes its table)
 
-export async function ensureDatabase(databaseUrl) {
+/**
+ * Runs `fn(admin, name, quoted)` on a connection to the `postgres` database of `databaseUrl`'s server, where `name` is
+ * the database `databaseUrl` names and `quoted` that name as an SQL identifier; the connection is closed after.
+ */
+export async function withAdmin(databaseUrl, fn) {
   const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1))
   const adminUrl = new URL(databaseUrl)
   adminUrl.pathname = '/postgres'
   const admin = new pg.Client({ connectionString: adminUrl.href })
   await admin.connect()
   try {
-    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [name])
-    if (!rowCount) await admin.query(`create database "${name.replaceAll('"', '""')}"`)
+    return await fn(admin, name, `"${name.replaceAll('"', '""')}"`)
   } finally {
     await admin.end()
   }
+}
+
+export function ensureDatabase(databaseUrl) {
+  return withAdmin(databaseUrl, async (admin, name, quoted) => {
+    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [name])
+    if (!rowCount) await admin.query(`create database ${quoted}`)
+  })
 }
 
 /** A database URL fit for a report: the password masked. */
