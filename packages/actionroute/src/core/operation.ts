@@ -22,6 +22,13 @@ export interface HttpOptions<Output> {
    * (a request id, RateLimit…). Serve such an operation on the route door only: a Response is no action's value.
    */
   produces?: readonly string[]
+  /**
+   * The file field a body of its own media type fills (`'file'`): a client may send the file itself
+   * (`Content-Type: text/csv`, `curl --data-binary @users.csv`) instead of a multipart form. The body streams into
+   * the route's sink as that field's file, checked against the field's rule (size, the types its `.mime()` takes)
+   * as it arrives; the other fields come from the query string. JSON, urlencoded and multipart bodies are read as usual.
+   */
+  fileBody?: string
 }
 
 export interface OperationConfig<Schema extends StandardSchemaV1, Output, Locals extends object = object, Errors extends ErrorFactories = NoErrors> {

@@ -19,11 +19,12 @@ const encoder = new TextEncoder()
 /**
  * The body of a streaming answer. `abort` is called however the stream ends (finished, failed, or cancelled by
  * the reader going away), so the handler's `ctx.signal` stops what it waits for; the iterator's `return()` then
- * runs its `finally`.
+ * runs its `finally`. `finished`, once the handler is done with its work: it returned, threw, or ran its `finally`
+ * after a cancel (the call's uploaded files go then, not before).
  */
 export function eventStream(
   items: AsyncIterable<unknown>,
-  { ndjson, options, operation, abort }: { ndjson: boolean; options: StreamOptions; operation: string; abort: () => void },
+  { ndjson, options, operation, abort, finished }: { ndjson: boolean; options: StreamOptions; operation: string; abort: () => void; finished?: () => void },
 ): ReadableStream<Uint8Array> {
   const iterator = items[Symbol.asyncIterator]()
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
@@ -33,6 +34,11 @@ export function eventStream(
     ended = true
     clearInterval(heartbeat)
     abort()
+  }
+  let done = false
+  const finish = () => {
+    if (!done) finished?.()
+    done = true
   }
   return new ReadableStream<Uint8Array>(
     {
@@ -55,6 +61,7 @@ export function eventStream(
           if (ended) return
           if (next.done) {
             end()
+            finish()
             return controller.close()
           }
           text = ndjson ? `${JSON.stringify(next.value) ?? 'null'}\n` : sseFrame(next.value, options)
@@ -62,6 +69,7 @@ export function eventStream(
           if (ended) return
           const problem = toProblem(streamFailure(error, { operation, door: 'route' }))
           end()
+          finish()
           controller.enqueue(encoder.encode(ndjson ? `${JSON.stringify({ error: problem })}\n` : sseError(problem)))
           return controller.close()
         }
@@ -70,7 +78,9 @@ export function eventStream(
       cancel() {
         end()
         // Not awaited: a generator waiting inside the handler runs its `finally` once that wait ends (ctx.signal).
-        void Promise.resolve(iterator.return?.()).catch(() => {})
+        void Promise.resolve(iterator.return?.())
+          .catch(() => {})
+          .finally(finish)
       },
     },
     { highWaterMark: 0 },

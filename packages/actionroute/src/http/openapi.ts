@@ -158,6 +158,13 @@ function streamContent(op: Operation, item: JsonSchema) {
 
 const fileContent = (types: readonly string[]) => Object.fromEntries(types.map((type) => [type, { schema: { type: 'string', contentMediaType: type } }]))
 
+/** The media types a file body may have: its field's, or any. */
+function fileBodyTypes(schema: JsonSchema, field: string): string[] {
+  const property = schema.properties?.[field]
+  const types = property ? mediaTypesOf(property) : []
+  return types.length > 0 ? types : ['application/octet-stream']
+}
+
 /** True when `{}` cannot be valid: a required property, or alternatives (anyOf/oneOf) that each require one. */
 function needsBody(schema: JsonSchema): boolean {
   const requires = (variant: JsonSchema) => (variant.required?.length ?? 0) > 0
@@ -239,7 +246,11 @@ function describe(path: string, method: HttpMethod, op: Operation, operationId: 
       required: needsBody(rest),
       // A file travels in a multipart body only: JSON and urlencoded bodies cannot carry one. When every file
       // field is optional, they still carry the rest (the add-user JSON of the README, without an avatar).
-      content: files ? fileBodies(rest, files) : Object.fromEntries(BODY_MEDIA_TYPES.map((type) => [type, { schema: rest }])),
+      content: {
+        ...(files ? fileBodies(rest, files) : Object.fromEntries(BODY_MEDIA_TYPES.map((type) => [type, { schema: rest }]))),
+        // The file itself as the body, of each type its field takes.
+        ...(op.http?.fileBody ? fileContent(fileBodyTypes(rest, op.http.fileBody)) : {}),
+      },
     }
   }
   const mayBeInvalid = !readsQuery(method) || !acceptsAnyQuery(rest, pathParams.map(propertyOf))

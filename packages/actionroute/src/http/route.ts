@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import { DEFAULT_BODY_LIMIT, readBody } from './body'
+import { BODY_MEDIA_TYPES, DEFAULT_BODY_LIMIT, readBody, type Body } from './body'
 import { clientIp } from '../core/client-address'
 import { cookiesOf, type RequestContext } from '../core/context'
 import { OperationError } from '../core/errors'
@@ -12,8 +12,9 @@ import { crossSiteRefused, isCrossSiteForm, originCheck } from './csrf'
 import { parseUrlEncoded, type FormLimits } from '../input/form-data'
 import { parseIdempotencyKey } from '../core/idempotency-key'
 import type { JsonLimits } from '../input/json'
-import { fileRulesFor, type FileLimits, type FileRule } from '../input/files'
-import { isAsyncIterable } from '../core/stream'
+import { DEFAULT_FILE_LIMITS, fileRulesFor, type FileLimits, type FileRule } from '../input/files'
+import { readFileBody } from '../input/file-body'
+import { isAsyncIterable, streamFailure } from '../core/stream'
 import { eventStream, NDJSON_CONTENT_TYPE, SSE_CONTENT_TYPE, wantsNdjson } from './event-stream'
 import { temporaryFiles, type FileSink, type FileSinkFactory } from '../input/upload'
 import { defaultMessage, errorState, successState } from '../action/envelope'
@@ -81,9 +82,12 @@ async function inputOf(op: Operation, request: Request, context: RouteContext | 
   const params = (await context?.params) ?? {}
   const query = readsQuery(request.method)
   const files = { sink: upload.sink(), rules: upload.rules, maxFileSize: options.files?.maxFileSize, maxFiles: options.files?.maxFiles }
-  const body = query
-    ? { form: parseUrlEncoded(new URL(request.url).search.slice(1), options.formLimits) }
-    : await readBody(request, { limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, jsonLimits: options.jsonLimits, formLimits: options.formLimits, files })
+  const queryForm = () => parseUrlEncoded(new URL(request.url).search.slice(1), options.formLimits)
+  const body: Body | undefined = query
+    ? { form: queryForm() }
+    : isFileBody(op, request)
+      ? { form: await fileBodyForm(op.http!.fileBody!, request, queryForm(), upload, options) }
+      : await readBody(request, { limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, jsonLimits: options.jsonLimits, formLimits: options.formLimits, files })
   if (options.browserForms && body && 'form' in body && !query) upload.form = body.form instanceof FormData ? body.form : formDataOf(body.form)
   const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form, options.formLimits, { query }) : body.json
   const hasParams = Object.keys(params).length > 0
@@ -93,6 +97,22 @@ async function inputOf(op: Operation, request: Request, context: RouteContext | 
   if (isPlainObject(source)) return hasParams ? { ...source, ...params } : source
   if (!hasParams) return source
   throw new OperationError('BAD_REQUEST', 'The request body must be a JSON object.')
+}
+
+/** The body is the file of the operation's `http.fileBody` field: of a media type other than the JSON and form ones. */
+function isFileBody(op: Operation, request: Request): boolean {
+  if (!op.http?.fileBody) return false
+  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+  return !(BODY_MEDIA_TYPES as readonly string[]).includes(mediaType)
+}
+
+/** The query string's fields, and the body as the file of `field`. */
+async function fileBodyForm(field: string, request: Request, query: URLSearchParams, upload: Upload, options: RouteOptions): Promise<FormData> {
+  const form = formDataOf(query)
+  form.delete(field)
+  const file = await readFileBody(request, field, upload.rules!.get(field)!, upload.sink(), options.files?.maxFileSize ?? DEFAULT_FILE_LIMITS.maxFileSize)
+  form.append(field, file)
+  return form
 }
 
 /** A handler's own Response (a file), with the door's headers it does not set itself. */
@@ -152,6 +172,10 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
   const policy = cors(options.cors)
   const isListed = originCheck(options.allowedOrigins)
   const isAllowedOrigin = (origin: string) => isListed(origin) || policy?.listed(origin) === true
+  const fileBody = op.http?.fileBody
+  if (fileBody !== undefined && !fileRulesFor(op.input)?.get(fileBody)) {
+    throw new TypeError(`route(${op.name}): http.fileBody names "${fileBody}", which is not a file field of its input (z.file()).`)
+  }
   return async function handle(request, context) {
     const headers = policy?.headersFor(request) ?? new Headers()
     // A refusal of the request itself (a cross-site form, a malformed Idempotency-Key) is still the operation's
@@ -173,15 +197,27 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
     // A stream's work stops when its reader goes (the stream is cancelled), not only when the connection closes.
     const streaming = op.stream ? new AbortController() : undefined
     const signal = streaming ? AbortSignal.any([request.signal, streaming.signal]) : request.signal
+    // The call has ended: its uploaded files go, whatever it answers; a stream's, once its handler is done.
+    const dispose = () => upload.dispose().catch((error: unknown) => console.error('[actionroute] could not remove an upload:', error))
     let outcome: Outcome<Output>
     try {
       outcome = await execute(op, input, contextOf(request, headers, idempotencyKey, signal))
-    } finally {
-      // The call has ended: its uploaded files go, whatever it answers.
-      await upload.dispose().catch((error: unknown) => console.error('[actionroute] could not remove an upload:', error))
+    } catch (error) {
+      await dispose()
+      throw error
+    }
+    const items = outcome.ok && isAsyncIterable(outcome.data) ? outcome.data : undefined
+    if (!items) await dispose()
+    // A stream nobody will read (the request was refused): its handler is told, then its files go.
+    const drop = (stream: AsyncIterable<unknown>) => {
+      streaming?.abort()
+      void Promise.resolve(stream[Symbol.asyncIterator]().return?.()).catch(() => {}).finally(dispose)
     }
     // A form from another site is refused as problem+json, never sent back to a page of ours with a message.
     if (options.browserForms === 'redirect' && refusal?.code !== 'CROSS_SITE_REQUEST' && isBrowserForm(request)) {
+      // A stream is read to its end here: its last item is the outcome (an import's summary, say).
+      if (items && !refusal) outcome = await lastItem<Output>(items, op.name, () => streaming?.abort()).finally(dispose)
+      else if (items) drop(items)
       // The form's fields when it was read; a body refused part-way (a file too large) echoes none.
       const state = !outcome.ok
         ? errorState(refusal ?? outcome.error, upload.form ?? null)
@@ -190,10 +226,13 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
           : successState(outcome.data, defaultMessage(outcome.data))
       return outcomeRedirect(op.name, state, request, headers)
     }
-    if (refusal && outcome.ok) return problemResponse(refusal, headers)
+    if (refusal && outcome.ok) {
+      if (items) drop(items)
+      return problemResponse(refusal, headers)
+    }
     if (!outcome.ok) return problemResponse(outcome.error, headers)
     if (outcome.data instanceof Response) return withDoorHeaders(outcome.data, headers)
-    if (isAsyncIterable(outcome.data)) return streamResponse(outcome.data, op, request, headers, () => streaming?.abort())
+    if (items) return streamResponse(items, op, request, headers, () => streaming?.abort(), () => void dispose())
     const location = op.http?.location?.(outcome.data)
     if (location) headers.set('location', location)
     if (status === 204) return new Response(null, { status, headers })
@@ -203,14 +242,27 @@ export function route<Output>(op: Operation<StandardSchemaV1, Output>, options: 
 }
 
 /** A streaming operation's answer: SSE, or NDJSON when the client asks for it; never cached or transformed by proxies. */
-function streamResponse(items: AsyncIterable<unknown>, op: Operation, request: Request, headers: Headers, abort: () => void): Response {
+function streamResponse(items: AsyncIterable<unknown>, op: Operation, request: Request, headers: Headers, abort: () => void, finished: () => void): Response {
   const ndjson = wantsNdjson(request)
   headers.set('content-type', ndjson ? NDJSON_CONTENT_TYPE : SSE_CONTENT_TYPE)
   headers.set('cache-control', 'no-cache, no-transform')
   // nginx buffers a proxied answer unless told not to: events would arrive in batches.
   headers.set('x-accel-buffering', 'no')
-  const body = eventStream(items, { ndjson, options: op.stream ?? {}, operation: op.name, abort })
+  const body = eventStream(items, { ndjson, options: op.stream ?? {}, operation: op.name, abort, finished })
   return new Response(body, { status: op.http?.status ?? 200, headers })
+}
+
+/** A stream read to its end on the server, for a browser form: its last item as the success, or the failure that ended it. */
+async function lastItem<Output>(items: AsyncIterable<unknown>, operation: string, abort: () => void): Promise<Outcome<Output>> {
+  let last: unknown
+  try {
+    for await (const item of items) last = item
+    return { ok: true, data: last as Output }
+  } catch (error) {
+    return { ok: false, error: streamFailure(error, { operation, door: 'route' }) }
+  } finally {
+    abort()
+  }
 }
 
 /** What `routes()` exports: a handler for every method Next routes, so none falls to Next's defaults. */

@@ -85,7 +85,8 @@ export function sniffType(head: Uint8Array, claimed: string): string {
   }
   const claim = claimed.split(';')[0]!.trim().toLowerCase()
   if (looksBinary(head) || SIGNATURE_TYPES.has(claim)) return 'application/octet-stream'
-  return claim === '' || claim === 'application/octet-stream' ? 'text/plain' : claimed.trim()
+  // The essence only: a schema's `.mime()` compares the type exactly (`text/csv`, not `text/csv; charset=utf-8`).
+  return claim === '' || claim === 'application/octet-stream' ? 'text/plain' : claim
 }
 
 /** True when `type` is one of `accepted` (`image/*` matches any image); any type when none are listed. */
