@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { bigint, boolean, check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 
 /** The door a user came through: a Server Action or an API route (Route Handler). */
 export const DOORS = ['action', 'route'] as const
@@ -72,6 +72,48 @@ export const userEvents = pgTable(
   },
   (table) => [index('user_events_at_idx').on(table.at)],
 )
+
+/** How an import ended, or that it runs. */
+export const IMPORT_STATUSES = ['running', 'done', 'cancelled', 'failed'] as const
+export type ImportStatus = (typeof IMPORT_STATUSES)[number]
+
+/** A line of a CSV import that added no user, and why. */
+export interface ImportProblem {
+  line: number
+  reason: string
+}
+
+/**
+ * One CSV import (server/users/import.ts). Each batch of users is inserted in one transaction with this row's
+ * counts, so what the row says was stored is exactly what is stored, whatever stops the import; `lines` is where
+ * a retry with the same Idempotency-Key resumes. `cancel_requested` is read by the import after each batch, on
+ * whichever instance it runs.
+ */
+export const userImports = pgTable(
+  'user_imports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** `caller:Idempotency-Key`, when the import was sent with one. */
+    idempotencyKey: text('idempotency_key'),
+    /** The SHA-256 of the file: the same key with another file is refused. */
+    fingerprint: text('fingerprint').notNull(),
+    status: text('status', { enum: IMPORT_STATUSES }).notNull().default('running'),
+    cancelRequested: boolean('cancel_requested').notNull().default(false),
+    /** The last line read into a committed batch. */
+    lines: integer('lines').notNull().default(0),
+    stored: integer('stored').notNull().default(0),
+    taken: integer('taken').notNull().default(0),
+    invalid: integer('invalid').notNull().default(0),
+    /** The first problems (line and reason), at most IMPORT_PROBLEMS_KEPT. */
+    problems: jsonb('problems').$type<ImportProblem[]>().notNull().default([]),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    /** Written with each batch: a running import not heard of for a while has died (its process was killed). */
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex('user_imports_idempotency_key').on(table.idempotencyKey), check('user_imports_status_valid', sql`${table.status} in ('running', 'done', 'cancelled', 'failed')`)],
+)
+
+export type UserImport = typeof userImports.$inferSelect
 
 /** actionroute's rate-limit windows (postgresStore; RATE_LIMIT_TABLE_SQL), here so migrations create the table. */
 export const rateLimits = pgTable('actionroute_rate_limits', {
