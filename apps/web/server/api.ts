@@ -1,11 +1,13 @@
 import { openapi, type ApiPaths } from 'actionroute'
-import { addUser, deleteUser, followUsers, getAvatar, getUser, listUsers, setAvatar, updateUser } from './users/operations'
+import { addUser, cancelImport, deleteUser, followUsers, getAvatar, getUser, importUsers, listUsers, setAvatar, updateUser } from './users/operations'
 
 /** Which operation answers which path and method: read by the route files and by the OpenAPI document. */
 export const api = {
   '/api/addUser': { POST: addUser },
   '/api/users': { GET: listUsers, POST: addUser },
   '/api/users/events': { GET: followUsers },
+  '/api/users/import': { POST: importUsers },
+  '/api/users/import/{id}/cancel': { POST: cancelImport },
   '/api/users/{id}': { GET: getUser, PATCH: updateUser, DELETE: deleteUser },
   // POST too: an HTML form can only post (the avatar form without JavaScript).
   '/api/users/{id}/avatar': { GET: getAvatar, PUT: setAvatar, POST: setAvatar },

@@ -6,6 +6,9 @@ import * as queries from './queries'
 import { AVATAR_TYPE, findAvatar, normaliseAvatar, removeAvatarFile, saveAvatar } from './avatars'
 import { requestDatabase } from '@/server/db/for-requests'
 import { feedFor } from './feed'
+import { callerOf } from 'actionroute'
+import { isUuid } from './cursor'
+import { cancelImport as requestCancel, cancelImportInput, cancelImportJson, importErrors, importEventJson, importUsersInput, IMPORT_BATCH, startImport } from './import'
 import {
   type UpdateUserInput,
   followUsersInput,
@@ -179,4 +182,44 @@ export const followUsers = reads.operation({
     return feed.subscribe(eventId(ctx.lastEventId) ?? after, ctx.signal)
   },
   stream: { item: userEventJson, id: (event) => String(event.seq), event: (event) => event.kind },
+})
+
+export const importUsers = writes.operation({
+  tags,
+  name: 'importUsers',
+  summary: 'Import users from a CSV file',
+  description:
+    `A CSV of a name and an email (optional) per line, with or without a header line \`name,email\`: sent as the body ` +
+    `(\`Content-Type: text/csv\`) or as the multipart field \`file\`. Answers server-sent events: a \`progress\` after each ` +
+    `batch of ${IMPORT_BATCH.toLocaleString('en')} rows stored, then a \`done\` summary with the first rows not added and why. ` +
+    'A row that is not a valid user, or whose email is taken, is reported and skipped. Each batch is stored whole or ' +
+    'not at all; cancel with `POST /api/users/import/{id}/cancel` (closing the connection cancels too). With an ' +
+    '`Idempotency-Key`, a retry resumes where the import stopped, and one that finished answers its summary again.',
+  input: importUsersInput,
+  errors: { IMPORT_RUNNING: importErrors.IMPORT_RUNNING, IMPORT_KEY_REUSED: importErrors.IMPORT_KEY_REUSED },
+  http: { fileBody: 'file' },
+  // Not a generator: a key in use (409), used for another file (422) or a busy server (503) is answered before the stream.
+  handler: async ({ file }, ctx) =>
+    startImport(await requestDatabase(), file, {
+      door: ctx.door,
+      key: ctx.idempotencyKey === undefined ? undefined : `${callerOf(ctx)}:${ctx.idempotencyKey}`,
+      signal: ctx.signal,
+    }),
+  stream: { item: importEventJson, event: (event) => event.type },
+})
+
+export const cancelImport = writes.operation({
+  tags,
+  name: 'cancelImport',
+  summary: 'Cancel a running import',
+  description: 'The import stops after the batch it is storing (whichever instance runs it); its stream ends with its summary.',
+  input: cancelImportInput,
+  output: cancelImportJson,
+  errors: { IMPORT_NOT_FOUND: importErrors.IMPORT_NOT_FOUND },
+  handler: async ({ id }) => {
+    const found = isUuid(id) ? await requestCancel(await requestDatabase(), id) : undefined
+    if (!found) throw importErrors.IMPORT_NOT_FOUND({ message: `No import with id ${id}.` })
+    const message = found.status === 'running' ? 'Cancelling: the import stops after its current batch.' : `This import has already ended (${found.status}).`
+    return { message, status: found.status, stored: found.stored }
+  },
 })
