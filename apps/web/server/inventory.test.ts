@@ -12,7 +12,7 @@ async function load(vars: Record<string, string>) {
   return { doors: inventory({ paths: api, actions }), testing, operations }
 }
 
-const WRITES = ['addUser', 'updateUser', 'renameUser', 'deleteUser', 'setAvatar']
+const WRITES = ['addUser', 'updateUser', 'renameUser', 'deleteUser', 'setAvatar', 'importUsers', 'cancelImport']
 const SIGN_IN = { API_KEYS: 'inventory-test-key-0123456789', ADMIN_PASSWORD: 'an-admin-password', SESSION_SECRET: 's'.repeat(32) }
 
 afterEach(() => {
