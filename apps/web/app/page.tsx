@@ -12,7 +12,8 @@ import { sessionUser } from '@/server/auth/session'
 import { env } from '@/server/env'
 import { latestEventSeq, listUsers, type UserPage } from '@/server/users/queries'
 import { listUsersInput } from '@/server/users/schema'
-import { addUser, setAvatar } from '@/server/users/operations'
+import { addUser, importUsers, setAvatar } from '@/server/users/operations'
+import { ImportForm } from '@/components/import-form'
 
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value)
 
@@ -45,7 +46,13 @@ export default async function Home({ searchParams }: PageProps<'/'>) {
   const cursor = first(params.cursor)
   // Read before the list: a change after it reaches the page through the live updates, none falls between.
   const after = await latestEventSeq()
-  const [{ page, notice }, session, avatarOutcome, addOutcome] = await Promise.all([pageOf(q, cursor), signedIn(), formOutcome(setAvatar), formOutcome(addUser)])
+  const [{ page, notice }, session, avatarOutcome, addOutcome, importOutcome] = await Promise.all([
+    pageOf(q, cursor),
+    signedIn(),
+    formOutcome(setAvatar),
+    formOutcome(addUser),
+    formOutcome(importUsers),
+  ])
 
   return (
     <main>
@@ -66,6 +73,8 @@ export default async function Home({ searchParams }: PageProps<'/'>) {
           <ActionPanel idempotencyKey={randomUUID()} initialState={addOutcome} />
           <ApiPanel />
         </div>
+
+        <ImportForm initialState={importOutcome} />
 
         <section className="users" aria-labelledby="users-title">
           <h2 id="users-title">Users</h2>

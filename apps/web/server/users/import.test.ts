@@ -69,6 +69,7 @@ describe('importUsers', () => {
     const seen: { stored: number; inTable: number }[] = []
     for await (const event of answer.items) seen.push({ stored: event.stored, inTable: (await userCount()) - before })
     expect(seen).toEqual([
+      { stored: 0, inTable: 0 },
       { stored: IMPORT_BATCH, inTable: IMPORT_BATCH },
       { stored: 2 * IMPORT_BATCH, inTable: 2 * IMPORT_BATCH },
       { stored: 2 * IMPORT_BATCH + 10, inTable: 2 * IMPORT_BATCH + 10 },
@@ -81,7 +82,7 @@ describe('importUsers', () => {
     if (!result.ok) throw new Error(result.error.message)
     const frames = []
     for await (const frame of result.data) frames.push(frame)
-    expect(frames).toEqual([{ item: expect.objectContaining({ type: 'done', stored: 2, message: 'Imported 2 users' }) }])
+    expect(frames).toEqual([{ item: expect.objectContaining({ type: 'progress', stored: 0 }) }, { item: expect.objectContaining({ type: 'done', stored: 2, message: 'Imported 2 users' }) }])
     expect(await database().db.select({ door: users.door }).from(users).where(sql`${users.name} like 'Actioned%'`)).toEqual([{ door: 'action' }, { door: 'action' }])
   })
 
@@ -92,7 +93,7 @@ describe('importUsers', () => {
     const events: ImportEvent[] = []
     for await (const event of answer.items) {
       events.push(event)
-      if (events.length === 1) expect(await client.POST('/api/users/import/{id}/cancel', { params: { id: event.id } })).toMatchObject({ ok: true, data: { status: 'running' } })
+      if (events.length === 2) expect(await client.POST('/api/users/import/{id}/cancel', { params: { id: event.id } })).toMatchObject({ ok: true, data: { status: 'running' } })
     }
     const summary = summaryOf(events)
     expect(summary).toMatchObject({ status: 'cancelled', message: expect.stringMatching(/^Import cancelled: [\d,]+ users added$/) })
@@ -106,7 +107,7 @@ describe('importUsers', () => {
     const dropped = await post(rows('d', 0, 10 * IMPORT_BATCH))
     const reader = dropped.body!.getReader()
     let text = ''
-    while (!text.includes('"progress"')) text += new TextDecoder().decode((await reader.read()).value)
+    while (!/"stored":[1-9]/.test(text)) text += new TextDecoder().decode((await reader.read()).value)
     await reader.cancel()
     const id = /"id":"([^"]+)"/.exec(text)![1]!
     await expect.poll(async () => (await importRow(id)).status).toBe('cancelled')
@@ -122,7 +123,7 @@ describe('importUsers', () => {
     const first = await post(csv, key)
     const reader = first.body!.getReader()
     let text = ''
-    while (!text.includes('"progress"')) text += new TextDecoder().decode((await reader.read()).value)
+    while (!/"stored":[1-9]/.test(text)) text += new TextDecoder().decode((await reader.read()).value)
     await reader.cancel()
     const id = /"id":"([^"]+)"/.exec(text)![1]!
     await expect.poll(async () => (await importRow(id)).status).toBe('cancelled')
@@ -142,7 +143,7 @@ describe('importUsers', () => {
     const first = await post(csv, key)
     const reader = first.body!.getReader()
     let text = ''
-    while (!text.includes('"progress"')) text += new TextDecoder().decode((await reader.read()).value)
+    while (!/"stored":[1-9]/.test(text)) text += new TextDecoder().decode((await reader.read()).value)
     const id = /"id":"([^"]+)"/.exec(text)![1]!
     // Its reader stalls (the run waits to hand over its next event): a retry now is refused.
     const busy = await post(csv, key)

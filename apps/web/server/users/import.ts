@@ -130,7 +130,7 @@ export interface ImportOptions {
 /**
  * Starts an import of `file`, or resumes the one its key names: refused before any event (409 while another call
  * runs it, 422 for a key used with another file, 503 when this process runs MAX_RUNNING_IMPORTS). Its events: a
- * `progress` after each batch, and a `done` summary; an import its key finished answers its summary at once.
+ * `progress` at once and after each batch, and a `done` summary; an import its key finished answers its summary at once.
  */
 export async function startImport(database: Database, file: File, { door, key, signal }: ImportOptions): Promise<AsyncIterable<ImportEvent>> {
   if (running >= MAX_RUNNING_IMPORTS) throw tooManyImports()
@@ -292,6 +292,8 @@ async function* runEvents(
   const event = (): ImportEvent => ({ type: 'progress', id: state.id, lines: state.lines, stored: state.stored, taken: state.taken, invalid: state.invalid, bytes, size: file.size })
 
   try {
+    // At once: the caller learns the import's id (to cancel it) before the first batch.
+    yield event()
     reading: for await (const chunk of chunksOf(file)) {
       bytes += chunk.byteLength
       for (const record of parser.push(chunk)) read(record)

@@ -190,7 +190,7 @@ export const importUsers = writes.operation({
   summary: 'Import users from a CSV file',
   description:
     `A CSV of a name and an email (optional) per line, with or without a header line \`name,email\`: sent as the body ` +
-    `(\`Content-Type: text/csv\`) or as the multipart field \`file\`. Answers server-sent events: a \`progress\` after each ` +
+    `(\`Content-Type: text/csv\`) or as the multipart field \`file\`. Answers server-sent events: a \`progress\` at once and after each ` +
     `batch of ${IMPORT_BATCH.toLocaleString('en')} rows stored, then a \`done\` summary with the first rows not added and why. ` +
     'A row that is not a valid user, or whose email is taken, is reported and skipped. Each batch is stored whole or ' +
     'not at all; cancel with `POST /api/users/import/{id}/cancel` (closing the connection cancels too). With an ' +

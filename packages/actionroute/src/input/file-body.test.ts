@@ -97,7 +97,7 @@ describe('http.fileBody: the body is the file', () => {
 
   it('documents the file body under each media type its field takes', () => {
     const document = openapi({ info: { title: 't', version: '1' }, paths: { '/import': { POST: importRows } } })
-    const content = (document.paths['/import'] as { post: { requestBody: { content: Record<string, unknown> } } }).post.requestBody.content
+    const content = (document.paths!['/import'] as { post: { requestBody: { content: Record<string, unknown> } } }).post.requestBody.content
     expect(Object.keys(content)).toEqual(['multipart/form-data', 'text/csv', 'text/plain'])
     expect(content['text/csv']).toEqual({ schema: { type: 'string', contentMediaType: 'text/csv' } })
   })
@@ -111,8 +111,9 @@ describe('a streaming handler reading an uploaded file', () => {
     http: { fileBody: 'file' },
     async *handler({ file }, ctx) {
       let lines = 0
-      for await (const chunk of file.stream()) {
-        for (const byte of chunk) if (byte === 0x0a) yield { lines: ++lines }
+      const reader = file.stream().getReader()
+      for (let next = await reader.read(); !next.done; next = await reader.read()) {
+        for (const byte of next.value) if (byte === 0x0a) yield { lines: ++lines }
         if (ctx.signal.aborted) return
       }
       yield { done: true, lines, message: `${lines} lines` }
