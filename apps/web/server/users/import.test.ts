@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest'
 import { api } from '@/server/api'
 import { userImports, users } from '@/server/db/schema'
 import { setupTestDatabase } from '@/test/support/database'
-import { IMPORT_BATCH, MAX_RUNNING_IMPORTS, type ImportEvent } from './import'
+import { checkEmail, checkName, IMPORT_BATCH, MAX_RUNNING_IMPORTS, PLAIN_EMAIL, PLAIN_NAME, type ImportEvent } from './import'
+import { userEmail, userName } from './schema'
 import { importUsers } from './operations'
 import * as queries from './queries'
 
@@ -199,5 +200,28 @@ describe('importUsers', () => {
       }),
       { numRuns: 40 },
     )
+  })
+})
+
+describe("the import's fast checks", () => {
+  // Strings from an alphabet that often makes plain names and addresses, and any string.
+  const ascii = fc.string({ unit: fc.constantFrom('a', 'Z', '0', ' ', '.', '-', '_', '+', '@', '@', 'x.org', 'é', '\t', '"', '!', '~'), maxLength: 40 })
+  const text = fc.oneof(ascii, fc.string({ maxLength: 120 }), fc.string({ unit: 'grapheme-ascii', minLength: 95, maxLength: 105 }))
+
+  it('take a name or an email only when its schema takes it, with the same result', () => {
+    fc.assert(
+      fc.property(text, (value) => {
+        const name = userName.safeParse(value)
+        expect(checkName(value)).toEqual(name.success ? { ok: true, name: name.data } : { ok: false, reason: name.error.issues[0]!.message })
+        const email = userEmail.safeParse(value)
+        expect(checkEmail(value)).toEqual(email.success ? { ok: true, email: email.data } : { ok: false, reason: email.error.issues[0]!.message })
+      }),
+      { numRuns: 3_000 },
+    )
+  })
+
+  it('are taken by the rows a spreadsheet holds', () => {
+    expect(['Ada Lovelace', 'O\'Brien-Smith', 'X'].every((name) => PLAIN_NAME.test(name))).toBe(true)
+    expect(['ada@example.com', 'First.Last+tag@mail.example.co.uk'].every((email) => PLAIN_EMAIL.test(email))).toBe(true)
   })
 })
