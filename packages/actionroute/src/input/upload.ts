@@ -3,10 +3,15 @@ import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
-/** Where one file of an upload goes while its bytes arrive. */
+/**
+ * Where one file of an upload goes while its bytes arrive. The parser hands bytes over in batches of ~256 KiB, one
+ * write at a time, and reads at most one more batch of the request while a write is under way (backpressure).
+ */
 export interface FileTarget {
-  /** Appends bytes; the parser awaits each write before it reads more of the request (backpressure). */
+  /** Appends bytes. */
   write(bytes: Uint8Array): Promise<void>
+  /** Appends the pieces in order, as one write where it can (optional: without it, the parser joins them for `write`). */
+  writev?(pieces: readonly Uint8Array[]): Promise<void>
   /** All bytes are in: the `File` the handler receives, its bytes read from the sink when read (lazily). */
   finish(): Promise<File>
 }
@@ -18,6 +23,14 @@ export interface FileTarget {
 export interface FileSink {
   create(file: { field: string; name: string; type: string }): Promise<FileTarget>
   dispose(): Promise<void>
+}
+
+/** What `pieces` still hold past their first `written` bytes (empty pieces dropped). */
+function after(pieces: readonly Uint8Array[], written: number): readonly Uint8Array[] {
+  let first = 0
+  while (first < pieces.length && written >= pieces[first]!.byteLength) written -= pieces[first++]!.byteLength
+  if (first === pieces.length) return []
+  return [pieces[first]!.subarray(written), ...pieces.slice(first + 1)]
 }
 
 /** A sink for each request: `temporaryFiles()` by default. */
@@ -51,6 +64,10 @@ export function temporaryFiles(directory: string = tmpdir()): FileSink {
           for (let written = 0; written < bytes.byteLength; ) {
             written += (await handle.write(bytes, written, bytes.byteLength - written)).bytesWritten
           }
+        },
+        async writev(pieces) {
+          // The pieces as they are, without joining them into one copy; a short write is finished by the loop.
+          for (let rest = pieces; rest.length > 0; ) rest = after(rest, (await handle.writev(rest)).bytesWritten)
         },
         async finish() {
           await handle.close()
