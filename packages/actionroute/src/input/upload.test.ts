@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -8,8 +9,8 @@ import { OperationError } from '../core/errors'
 import { action, formAction, idle, operation, route } from '../index'
 import { withActionContext } from '../testing'
 import { fileRulesFor } from './files'
-import { readMultipart } from './multipart'
-import { temporaryFiles } from './upload'
+import { BATCH_BYTES, readMultipart } from './multipart'
+import { temporaryFiles, type FileSink, type FileTarget } from './upload'
 
 // Files streamed into the temporary-file sink: what arrives is what the handler reads, limits stop the reading,
 // and nothing is left on disk whatever happens.
@@ -130,6 +131,103 @@ describe('readMultipart with a sink', () => {
     const other = streamed([Buffer.from(`${fileHead('note', 'a.txt')}x\r\n--b--\r\n`)])
     expect(await refusal(readMultipart(other.request, {}, { sink: temporaryFiles(dir), rules }))).toEqual({ status: 400, message: 'The file "note" is not a file field of this operation.' })
     expect(leftIn(dir)).toEqual([])
+  })
+
+  describe('in batches', () => {
+    const big = fileRulesFor(z.object({ big: z.file().max(3 * BATCH_BYTES) }))
+    const CHUNK = 32 * 1024
+    /** `bytes` as a file part of a whole body, cut into CHUNK-byte chunks (as a socket hands them out), or not cut. */
+    const chunked = (bytes: Uint8Array, { tail = '\r\n--b--\r\n', cut = true } = {}) => {
+      const [head, end] = [Buffer.from(fileHead('big', 'big.bin')), Buffer.from(tail)]
+      if (!cut) return [head, bytes, end]
+      const body = Buffer.concat([head, bytes, end])
+      const chunks: Uint8Array[] = []
+      for (let at = 0; at < body.length; at += CHUNK) chunks.push(body.subarray(at, at + CHUNK))
+      return chunks
+    }
+    /** temporaryFiles(dir), each write seen: its size, and how many were under way at once. */
+    const watched = (dir: string, { joined = false, gate }: { joined?: boolean; gate?: Promise<void> } = {}) => {
+      const inner = temporaryFiles(dir)
+      const seen = { writes: [] as number[], busy: 0, mostBusy: 0 }
+      const watch = async (size: number, write: () => Promise<void>) => {
+        seen.mostBusy = Math.max(seen.mostBusy, ++seen.busy)
+        await gate
+        await write()
+        seen.writes.push(size)
+        seen.busy--
+      }
+      const sink: FileSink = {
+        async create(file) {
+          const target = await inner.create(file)
+          const watchedTarget: FileTarget = {
+            write: (bytes) => watch(bytes.byteLength, () => target.write(bytes)),
+            finish: () => target.finish(),
+          }
+          // Without writev, as a sink of one's own may be: the parser joins each batch for write().
+          if (!joined) watchedTarget.writev = (pieces) => watch(Buffer.concat(pieces).byteLength, () => target.writev!(pieces))
+          return watchedTarget
+        },
+        dispose: () => inner.dispose(),
+      }
+      return { sink, seen }
+    }
+
+    it('writes a file that ends at a batch boundary, or a byte either side, whole, a batch at a time', async () => {
+      const dir = freshDir()
+      for (const size of [BATCH_BYTES - 1, BATCH_BYTES, BATCH_BYTES + 1, 2 * BATCH_BYTES, 3 * BATCH_BYTES]) {
+        // Not cut, a file of BATCH_BYTES fills its batch with the bytes held back for a delimiter, and ends there.
+        for (const [cut, joined] of [[true, false], [true, true], [false, false]]) {
+          const bytes = randomBytes(size)
+          const { request } = streamed(chunked(bytes, { cut }))
+          const { sink, seen } = watched(dir, { joined })
+          try {
+            const file = (await readMultipart(request, {}, { sink, rules: big })).get('big') as File
+            expect(Buffer.from(await file.arrayBuffer()).equals(bytes)).toBe(true)
+          } finally {
+            await sink.dispose()
+          }
+          expect(seen.writes.reduce((sum, n) => sum + n, 0)).toBe(size)
+          expect(seen.writes.every((n) => n > 0)).toBe(true)
+          // A batch is written once it holds BATCH_BYTES, so it may have the rest of a chunk beyond.
+          if (cut) expect(seen.writes.slice(0, -1).every((n) => n >= BATCH_BYTES && n < BATCH_BYTES + CHUNK)).toBe(true)
+          expect(seen.mostBusy).toBe(1)
+        }
+      }
+      expect(leftIn(dir)).toEqual([])
+    })
+
+    it('answers 413 when the limit is passed inside a batch, after batches were written, and leaves nothing behind', async () => {
+      const dir = freshDir()
+      // Not the whole file: the body goes on, past the field's limit, 1.5 batches past the last written one.
+      const { request, pulled } = streamed(chunked(randomBytes(3 * BATCH_BYTES + BATCH_BYTES / 2), { tail: '' }))
+      const { sink, seen } = watched(dir)
+      expect(await refusal(readMultipart(request, {}, { sink, rules: big }))).toEqual({ status: 413, message: 'The file "big" is larger than 786,432 bytes.' })
+      expect(seen.writes.length).toBeGreaterThanOrEqual(2)
+      // Decided as the bytes arrived, not when a batch was full.
+      expect(pulled.bytes).toBeLessThan(3 * BATCH_BYTES + 3 * CHUNK)
+      expect(leftIn(dir)).toEqual([])
+    })
+
+    it('reads at most one batch ahead of a write that is under way', async () => {
+      const dir = freshDir()
+      let open!: () => void
+      const { request, pulled } = streamed(chunked(randomBytes(3 * BATCH_BYTES)))
+      const { sink, seen } = watched(dir, { gate: new Promise((resolve) => (open = resolve)) })
+      const parsed = readMultipart(request, {}, { sink, rules: big })
+      // The first batch is held at the gate while the second fills (on a busy machine, give it time), then no more is read.
+      for (let waited = 0; pulled.bytes <= 2 * BATCH_BYTES && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10))
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(seen.busy).toBe(1)
+      expect(pulled.bytes).toBeGreaterThan(2 * BATCH_BYTES)
+      expect(pulled.bytes).toBeLessThan(2 * BATCH_BYTES + 3 * CHUNK)
+      open()
+      try {
+        expect(((await parsed).get('big') as File).size).toBe(3 * BATCH_BYTES)
+      } finally {
+        await sink.dispose()
+      }
+      expect(leftIn(dir)).toEqual([])
+    })
   })
 
   it('removes a half-written file when the client goes away mid-upload, and says the body was cut off', async () => {
