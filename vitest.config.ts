@@ -17,7 +17,7 @@ const slowRun = process.env.TEST_SUITE === 'slow'
  * pages' finish (accessibility, keyboard, /compare, the API reference, optimistic rows). The rest of e2e/ is quick:
  * both doors in Chromium with JavaScript on and off, and every policy on each of them.
  */
-const SLOW_E2E = ['accessibility', 'api-docs', 'compare', 'deploy-skew', 'hostile-uploads', 'keyboard', 'live-directory', 'optimistic', 'persistence', 'seed-rate-limit', 'shutdown']
+const SLOW_E2E = ['accessibility', 'api-docs', 'compare', 'deploy-skew', 'hostile-uploads', 'import-hostile', 'keyboard', 'live-directory', 'optimistic', 'persistence', 'seed-rate-limit', 'shutdown']
   .map((name) => `e2e/${name}.test.ts`)
 /** Slow e2e files that time the server itself (a shutdown within its bound, restarts): run alone, one at a time. */
 const TIMED_E2E = ['persistence', 'shutdown'].map((name) => `e2e/${name}.test.ts`)

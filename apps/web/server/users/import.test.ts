@@ -9,7 +9,7 @@ import { userImports, users } from '@/server/db/schema'
 import { setupTestDatabase } from '@/test/support/database'
 import { checkEmail, checkName, IMPORT_BATCH, MAX_RUNNING_IMPORTS, PLAIN_EMAIL, PLAIN_NAME, type ImportEvent } from './import'
 import { userEmail, userName } from './schema'
-import { importUsers } from './operations'
+import { cancelImport, importUsers } from './operations'
 import * as queries from './queries'
 
 // The CSV import on this project's database (PGlite and PostgreSQL), through both doors: what a summary says was
@@ -27,7 +27,7 @@ const rows = (tag: string, from: number, to: number) => Array.from({ length: to 
 
 /** POSTs a CSV as the body to the route door; its events as the server sent them (SSE, parsed by the typed client). */
 async function post(csv: string | Blob, headers: Record<string, string> = {}) {
-  return call(new Request('http://directory.test/api/users/import', { method: 'POST', body: csv, headers: { 'content-type': 'text/csv', ...headers } }))
+  return call(new Request('http://directory.test/api/users/import', { method: 'POST', body: csv, headers: { 'content-type': 'text/csv', ...headers }, duplex: 'half' } as RequestInit))
 }
 async function eventsOf(answer: Response): Promise<ImportEvent[]> {
   const text = await answer.text()
@@ -85,6 +85,23 @@ describe('importUsers', () => {
     for await (const frame of result.data) frames.push(frame)
     expect(frames).toEqual([{ item: expect.objectContaining({ type: 'progress', stored: 0 }) }, { item: expect.objectContaining({ type: 'done', stored: 2, message: 'Imported 2 users' }) }])
     expect(await database().db.select({ door: users.door }).from(users).where(sql`${users.name} like 'Actioned%'`)).toEqual([{ door: 'action' }, { door: 'action' }])
+  })
+
+  it('cancels an import running on the action door through the cancel action', async () => {
+    const importAction = action(importUsers)
+    const cancelAction = action(cancelImport)
+    const result = await withActionContext({}, () => importAction({ file: new File([rows('ac', 0, 6 * IMPORT_BATCH)], 'a.csv', { type: 'text/csv' }) }))
+    if (!result.ok) throw new Error(result.error.message)
+    const items: ImportEvent[] = []
+    for await (const frame of result.data) {
+      if ('error' in frame) throw new Error(frame.error.message)
+      items.push(frame.item)
+      if (items.length === 1) expect(await withActionContext({}, () => cancelAction({ id: frame.item.id }))).toMatchObject({ ok: true, data: { status: 'running' } })
+    }
+    const summary = summaryOf(items)
+    expect(summary).toMatchObject({ status: 'cancelled' })
+    expect(summary.stored).toBeLessThan(6 * IMPORT_BATCH)
+    expect(await database().db.select({ n: count() }).from(users).where(sql`${users.email} like 'ac%@example.com'`)).toEqual([{ n: summary.stored }])
   })
 
   it('stops after the batch it is storing when cancelled, on the word of cancelImport or of its reader going', async () => {
@@ -176,6 +193,66 @@ describe('importUsers', () => {
     expect([huge.status, (await huge.json()).code]).toEqual([413, 'PAYLOAD_TOO_LARGE'])
     const binary = await post(new Blob([new Uint8Array([0x50, 0x4b, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])]))
     expect([binary.status, (await binary.json()).code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE'])
+  })
+
+  it('reads a hostile file to its end: BOM, mixed line endings, NUL bytes, an over-long line, bad UTF-8, a quote left open', async () => {
+    const csv = Buffer.concat([
+      Buffer.from('\uFEFFname,email\r\n'),
+      Buffer.from('Hostile One,h1@example.com\rHostile Two,h2@example.com\n'),
+      Buffer.from('Nul\u0000Name,h3@example.com\r\n'),
+      Buffer.from(`${'x'.repeat(200_000)},h4@example.com\n`),
+      Buffer.from([0xff, 0xfe, 0x2c, 0x61, 0x0a]),
+      Buffer.from('"Hostile ""Three""",h5@example.com\n'),
+      Buffer.from('"Open quote,h6@example.com\nHostile Never,h7@example.com\n'),
+    ])
+    const summary = summaryOf(await eventsOf(await post(new Blob([csv]))))
+    expect(summary).toMatchObject({ status: 'done', stored: 3, taken: 0, invalid: 4 })
+    expect(summary.problems).toEqual([
+      { line: 4, reason: 'Name must not contain control characters, line breaks or text-direction controls' },
+      { line: 5, reason: 'longer than 64 KiB' },
+      { line: 6, reason: 'not valid UTF-8' },
+      { line: 8, reason: 'a quoted field is never closed' },
+    ])
+    const names = await database().db.select({ name: users.name }).from(users).where(sql`${users.email} like 'h%@example.com'`)
+    expect(names.map(({ name }) => name).sort()).toEqual(['Hostile "Three"', 'Hostile One', 'Hostile Two'])
+  })
+
+  it('ends with exactly what it stored when its reader goes at any point, and stores nothing of a body cut off', async () => {
+    const total = 3 * IMPORT_BATCH + 7
+    for (let after = 0; after <= 5; after++) {
+      const tag = `s${after}x`
+      const answer = await post(rows(tag, 0, total))
+      const reader = answer.body!.getReader()
+      let text = ''
+      // `after` events read (0: only the opening comment), then the reader goes.
+      do text += new TextDecoder().decode((await reader.read()).value ?? new Uint8Array())
+      while ((text.match(/\ndata: /g)?.length ?? 0) < after && !text.includes('"done"'))
+      await reader.cancel()
+      const inTable = async () => (await database().db.select({ n: count() }).from(users).where(sql`${users.email} like ${`${tag}%@example.com`}`))[0]!.n
+      const id = /"id":"([^"]+)"/.exec(text)?.[1]
+      if (id) {
+        await expect.poll(async () => (await importRow(id)).status).not.toBe('running')
+        const row = await importRow(id)
+        expect(await inTable()).toBe(row.stored)
+        // Whole batches only, or all of it.
+        expect(row.stored % IMPORT_BATCH === 0 || row.stored === total, `${row.stored} stored`).toBe(true)
+      } else {
+        // Gone before its first event: whatever it began is whole batches.
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        expect((await inTable()) % IMPORT_BATCH).toBe(0)
+      }
+    }
+    // The upload itself cut off: nobody reads the answer; no import, no user.
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(rows('cut', 0, 100)))
+        controller.error(new Error('connection reset'))
+      },
+    })
+    const before = await database().db.select({ n: count() }).from(userImports)
+    await post(body as unknown as Blob).catch(() => undefined)
+    expect(await database().db.select({ n: count() }).from(userImports)).toEqual(before)
+    expect(await database().db.select({ n: count() }).from(users).where(sql`${users.email} like 'cut%@example.com'`)).toEqual([{ n: 0 }])
   })
 
   it('accounts for every line of any generated CSV: added, taken or invalid, never a 5xx', async () => {

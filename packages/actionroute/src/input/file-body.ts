@@ -30,7 +30,10 @@ export async function readFileBody(request: Request, field: string, rule: FileRu
   }
   try {
     while (reader) {
-      const { done, value } = await reader.read()
+      // A body that fails to stream was cut off on the way (the client or a proxy closed it): its sender's doing.
+      const { done, value } = await reader.read().catch((error: unknown) => {
+        throw new OperationError('BAD_REQUEST', 'The request body was cut off before its end.', { cause: error })
+      })
       if ((ended = done)) break
       size += value.byteLength
       if (size > maxSize) throw fileTooLarge(field, maxSize)
