@@ -94,7 +94,8 @@ describe('hostile imports against npm start', () => {
     expect(answer.status).toBe(200)
     expect(summaryOf(answer.body)).toMatchObject({ status: 'done', stored: 2, invalid: 1, problems: [{ line: 3, reason: 'longer than 64 KiB' }] })
     expect((answer.peakRss - before) / MiB, 'RSS growth, MiB').toBeLessThan(50)
-    expect(leftovers()).toEqual([])
+    // Removed as the stream ends (the summary may reach us a moment before).
+    await expect.poll(leftovers).toEqual([])
   })
 
   it('after kill -9 mid-import, the restarted server holds every row the import acknowledged, in whole batches', async () => {
