@@ -49,13 +49,19 @@ const show = (value: unknown) => {
   return text.length > 80 ? `${text.slice(0, 80)}…` : text
 }
 
-/** An image's type from its signature (PNG, JPEG, WebP), as the document's file fields say types are read. */
-function imageTypeOf(bytes: Uint8Array): string {
+/**
+ * A file's type as the document's file fields say types are read: an image's from its signature (PNG, JPEG, WebP);
+ * text keeps the type it claims (text/plain when it claims none); other bytes are of another type.
+ */
+function fileTypeOf(bytes: Uint8Array, claimed: string): string {
   const starts = (...prefix: (number | null)[]) => bytes.length >= prefix.length && prefix.every((byte, i) => byte === null || bytes[i] === byte)
   if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'image/png'
   if (starts(0xff, 0xd8, 0xff)) return 'image/jpeg'
   if (starts(0x52, 0x49, 0x46, 0x46, null, null, null, null, 0x57, 0x45, 0x42, 0x50, 0x56, 0x50)) return 'image/webp'
-  return 'another type'
+  const controls = bytes.subarray(0, 16).some((byte) => byte < 0x20 && ![0x09, 0x0a, 0x0c, 0x0d, 0x1b].includes(byte))
+  const claim = claimed.split(';')[0]!.trim().toLowerCase()
+  if (controls || claim.startsWith('image/')) return 'another type'
+  return claim === '' || claim === 'application/octet-stream' ? 'text/plain' : claim
 }
 
 export function conformance(doc: Document) {
@@ -108,11 +114,11 @@ export function conformance(doc: Document) {
       if (!(item instanceof File)) return reject(`${name}: ${Array.isArray(item) ? 'more than one value' : 'text'} where the document describes one file`)
       const bytes = new Uint8Array(await item.arrayBuffer())
       const accepted = media.encoding?.[name]?.contentType?.split(',').map((type) => type.trim())
-      const type = imageTypeOf(bytes)
+      const type = fileTypeOf(bytes, item.type)
       if (accepted && !accepted.includes(type)) return reject(`${name} is ${type}; the document takes ${accepted.join(', ')}`)
       if (schema.maxLength !== undefined && bytes.length > schema.maxLength) return reject(`${name} is over ${schema.maxLength} bytes`)
       const sample = SAMPLE_IMAGES.some((image) => image.bytes!.length === bytes.length && image.bytes!.every((byte, i) => byte === bytes[i]))
-      if (!sample) unsure ??= either(`${name}: a ${type} file that may not decode as an image`)
+      if (type.startsWith('image/') && !sample) unsure ??= either(`${name}: a ${type} file that may not decode as an image`)
       value[name] = ''
     }
     return unsure
@@ -179,6 +185,12 @@ export function conformance(doc: Document) {
     if (!media) return reject(`media type ${show(type)} is not documented`)
     const charset = parameters.find((parameter) => /^charset=/i.test(parameter))?.slice(8).replace(/^"(.*)"$/, '$1')
     if (charset !== undefined && !/^utf-?8$/i.test(charset)) return reject(`charset ${charset}; the document's bodies are UTF-8`)
+    // The file itself as the body (`type: string` of a `contentMediaType`): any bytes, of a type read as a file's is.
+    const raw = media.schema as { type?: string; contentMediaType?: string } | undefined
+    if (raw?.type === 'string' && raw.contentMediaType !== undefined) {
+      const read = fileTypeOf(bytes, header)
+      return documented.content[read] ? accept(`a ${read} file as the body`) : reject(`a body that is ${read}; the document takes ${Object.keys(documented.content).join(', ')}`)
+    }
     // A multipart body carries files as raw bytes: only its text fields are UTF-8 (checked below).
     const multipart = /^multipart\/form-data$/i.test(type)
     let text = ''

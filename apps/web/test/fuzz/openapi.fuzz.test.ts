@@ -6,6 +6,8 @@ import * as addUserRoute from '@/app/api/addUser/route'
 import * as userRoute from '@/app/api/users/[id]/route'
 import * as avatarRoute from '@/app/api/users/[id]/avatar/route'
 import * as eventsRoute from '@/app/api/users/events/route'
+import * as importRoute from '@/app/api/users/import/route'
+import * as cancelImportRoute from '@/app/api/users/import/[id]/cancel/route'
 import * as usersRoute from '@/app/api/users/route'
 import { openapiDocument } from '@/server/api'
 import { users } from '@/server/db/schema'
@@ -42,6 +44,8 @@ const routeFiles: Record<string, Record<string, unknown>> = {
   '/api/users/{id}': userRoute,
   '/api/users/{id}/avatar': avatarRoute,
   '/api/users/events': eventsRoute,
+  '/api/users/import': importRoute,
+  '/api/users/import/{id}/cancel': cancelImportRoute,
 }
 /** Methods a client can send: Next calls the route file's export of that name, if there is one. */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'QUERY', 'PROPFIND', 'FOO'] as const
@@ -80,6 +84,10 @@ function effectProblems(path: string, method: string, status: number, c: HttpCas
       ? !any
       : path.endsWith('/avatar')
         ? added.length === 0 && removed.length === 0 && changed.every((id) => id === target)
+        : path === '/api/users/import'
+        ? removed.length === 0 && changed.length === 0
+        : path.startsWith('/api/users/import/')
+        ? !any
         : method === 'POST'
         ? added.length === 1 && removed.length === 0 && changed.length === 0
         : method === 'PATCH'
@@ -94,7 +102,9 @@ function effectProblems(path: string, method: string, status: number, c: HttpCas
 function truthProblems(path: string, status: number, c: HttpCase, verdict: Verdict, before: Map<string, string>): Problem[] {
   // Reading an avatar: 404 is also true of a user who has none.
   const hasNoAvatar = (id: string) => path.endsWith('/avatar') && ['GET', 'HEAD'].includes(c.method) && (JSON.parse(before.get(id)!) as { avatarEtag: unknown }).avatarEtag === null
-  if (status === 404 && c.params.id !== undefined && before.has(c.params.id) && !hasNoAvatar(c.params.id)) {
+  // The cancel path's id names an import, not a user.
+  const namesUser = !path.startsWith('/api/users/import/')
+  if (status === 404 && namesUser && c.params.id !== undefined && before.has(c.params.id) && !hasNoAvatar(c.params.id)) {
     return [{ rule: 'untruthful error', message: `404 for user ${c.params.id}, who exists` }]
   }
   const email = (verdict.body as { email?: unknown } | undefined)?.email

@@ -26,7 +26,7 @@ export interface HttpOptions<Output> {
    * The file field a body of its own media type fills (`'file'`): a client may send the file itself
    * (`Content-Type: text/csv`, `curl --data-binary @users.csv`) instead of a multipart form. The body streams into
    * the route's sink as that field's file, checked against the field's rule (size, the types its `.mime()` takes)
-   * as it arrives; the other fields come from the query string. JSON, urlencoded and multipart bodies are read as usual.
+   * as it arrives; the input is that file (and the path's params). JSON, urlencoded and multipart bodies are read as usual.
    */
   fileBody?: string
 }

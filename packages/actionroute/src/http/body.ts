@@ -43,7 +43,7 @@ async function readCapped(request: Request, limit: number): Promise<Buffer> {
 }
 
 /** The media type and charset of a Content-Type header, lower-cased: `application/json; charset=UTF-8` → json, utf-8. */
-function contentTypeOf(request: Request): { mediaType: string; charset: string | undefined } {
+export function contentTypeOf(request: Request): { mediaType: string; charset: string | undefined } {
   const [type = '', ...parameters] = (request.headers.get('content-type') ?? '').split(';')
   const charset = parameters
     .map((parameter) => parameter.trim().toLowerCase())
@@ -107,7 +107,7 @@ export async function readBody(
   return { form: parseUrlEncoded(decodeUtf8(bytes), formLimits) }
 }
 
-function checkCharset(charset: string | undefined): void {
+export function checkCharset(charset: string | undefined): void {
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
     throw new OperationError('UNSUPPORTED_MEDIA_TYPE', `Charset "${charset}" is not supported; send UTF-8.`)
   }

@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import { BODY_MEDIA_TYPES, DEFAULT_BODY_LIMIT, readBody, type Body } from './body'
+import { BODY_MEDIA_TYPES, checkCharset, contentTypeOf, DEFAULT_BODY_LIMIT, readBody, type Body } from './body'
 import { clientIp } from '../core/client-address'
 import { cookiesOf, type RequestContext } from '../core/context'
 import { OperationError } from '../core/errors'
@@ -82,11 +82,10 @@ async function inputOf(op: Operation, request: Request, context: RouteContext | 
   const params = (await context?.params) ?? {}
   const query = readsQuery(request.method)
   const files = { sink: upload.sink(), rules: upload.rules, maxFileSize: options.files?.maxFileSize, maxFiles: options.files?.maxFiles }
-  const queryForm = () => parseUrlEncoded(new URL(request.url).search.slice(1), options.formLimits)
   const body: Body | undefined = query
-    ? { form: queryForm() }
+    ? { form: parseUrlEncoded(new URL(request.url).search.slice(1), options.formLimits) }
     : isFileBody(op, request)
-      ? { form: await fileBodyForm(op.http!.fileBody!, request, queryForm(), upload, options) }
+      ? { form: await fileBodyForm(op.http!.fileBody!, request, upload, options) }
       : await readBody(request, { limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, jsonLimits: options.jsonLimits, formLimits: options.formLimits, files })
   if (options.browserForms && body && 'form' in body && !query) upload.form = body.form instanceof FormData ? body.form : formDataOf(body.form)
   const source = body === undefined ? undefined : 'form' in body ? formInput(op.input, body.form, options.formLimits, { query }) : body.json
@@ -99,17 +98,19 @@ async function inputOf(op: Operation, request: Request, context: RouteContext | 
   throw new OperationError('BAD_REQUEST', 'The request body must be a JSON object.')
 }
 
-/** The body is the file of the operation's `http.fileBody` field: of a media type other than the JSON and form ones. */
+/** The body is the file of the operation's `http.fileBody` field: of a media type, other than the JSON and form ones. */
 function isFileBody(op: Operation, request: Request): boolean {
-  if (!op.http?.fileBody) return false
-  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
-  return !(BODY_MEDIA_TYPES as readonly string[]).includes(mediaType)
+  if (op.http?.fileBody === undefined) return false
+  const { mediaType } = contentTypeOf(request)
+  // Without a Content-Type, the body is of no type: refused (415) as for any operation.
+  return mediaType !== '' && !(BODY_MEDIA_TYPES as readonly string[]).includes(mediaType)
 }
 
-/** The query string's fields, and the body as the file of `field`. */
-async function fileBodyForm(field: string, request: Request, query: URLSearchParams, upload: Upload, options: RouteOptions): Promise<FormData> {
-  const form = formDataOf(query)
-  form.delete(field)
+/** The body as the file of `field`: the input's only field besides the path's (a POST's query string is not read). */
+async function fileBodyForm(field: string, request: Request, upload: Upload, options: RouteOptions): Promise<FormData> {
+  // Its bytes are passed on as they are: text declared in another charset than UTF-8 would be misread (415).
+  checkCharset(contentTypeOf(request).charset)
+  const form = new FormData()
   const file = await readFileBody(request, field, upload.rules!.get(field)!, upload.sink(), options.files?.maxFileSize ?? DEFAULT_FILE_LIMITS.maxFileSize)
   form.append(field, file)
   return form

@@ -41,21 +41,21 @@ describe('http.fileBody: the body is the file', () => {
   const dir = freshDir()
   const importRows = operation({
     name: 'importRows',
-    input: z.object({ file: csvFile, dryRun: z.enum(['yes', 'no']).default('no') }),
+    input: z.object({ id: z.string().default('none'), file: csvFile }),
     http: { fileBody: 'file' },
-    handler: async ({ file, dryRun }) => ({ name: file.name, type: file.type, text: await file.text(), dryRun }),
+    handler: async ({ file, id }) => ({ name: file.name, type: file.type, text: await file.text(), id }),
   })
   const handler = route(importRows, { files: { directory: dir } })
 
-  it('streams any body into the file field, cut anywhere, with the query string as the other fields; nothing left after', async () => {
+  it('streams any body into the file field, cut anywhere, with the path params beside it; nothing left after', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 2_000 }).filter((text) => !/[\u0000-\u0008\u000b\u000e-\u001f]/.test(text.slice(0, 16))), fc.array(fc.nat(), { maxLength: 6 }), async (text, cuts) => {
         const bytes = Buffer.from(text)
         const at = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b)
         const chunks = [0, ...at].map((start, i) => bytes.subarray(start, [...at, bytes.length][i]))
-        const { request } = streamed('http://test/import?dryRun=yes', chunks, { 'content-type': 'text/csv; charset=utf-8' })
-        const answer = await handler(request, params)
-        expect([answer.status, await answer.json()]).toEqual([200, { name: 'file', type: 'text/csv', text, dryRun: 'yes' }])
+        const { request } = streamed('http://test/lists/7/import?file=x&id=8', chunks, { 'content-type': 'text/csv; charset=utf-8' })
+        const answer = await handler(request, { params: Promise.resolve({ id: '7' }) })
+        expect([answer.status, await answer.json()]).toEqual([200, { name: 'file', type: 'text/csv', text, id: '7' }])
       }),
       { numRuns: 100 },
     )
@@ -77,7 +77,9 @@ describe('http.fileBody: the body is the file', () => {
     const answer = await handler(new Request('http://test/import', { method: 'POST', body: png, headers: { 'content-type': 'text/csv' } }), params)
     expect([answer.status, (await answer.json()).issues]).toEqual([415, [{ path: 'file', message: 'This file is image/png; choose text/csv, text/plain.' }]])
     const xml = await handler(new Request('http://test/import', { method: 'POST', body: '<a/>', headers: { 'content-type': 'application/xml' } }), params)
-    expect(xml.status).toBe(415)
+    expect([xml.status, (await xml.json()).detail]).toEqual([415, 'Content-Type "application/xml" is not supported here; send text/csv, text/plain, multipart/form-data.'])
+    const utf16 = await handler(new Request('http://test/import', { method: 'POST', body: 'a,b', headers: { 'content-type': 'text/csv; charset=utf-16' } }), params)
+    expect([utf16.status, (await utf16.json()).detail]).toEqual([415, 'Charset "utf-16" is not supported; send UTF-8.'])
     expect(leftIn(dir)).toEqual([])
   })
 
@@ -85,7 +87,7 @@ describe('http.fileBody: the body is the file', () => {
     const form = new FormData()
     form.set('file', new File(['a,b\n'], 'rows.csv', { type: 'text/csv' }))
     const multipart = await handler(new Request('http://test/import', { method: 'POST', body: form }), params)
-    expect([multipart.status, await multipart.json()]).toEqual([200, { name: 'rows.csv', type: 'text/csv', text: 'a,b\n', dryRun: 'no' }])
+    expect([multipart.status, await multipart.json()]).toEqual([200, { name: 'rows.csv', type: 'text/csv', text: 'a,b\n', id: 'none' }])
     const json = await handler(new Request('http://test/import', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }), params)
     expect(json.status).toBe(422)
   })

@@ -6,14 +6,18 @@ import type { FileSink, FileTarget } from './upload'
 /**
  * A body that *is* a file (`Content-Type: text/csv`, the CSV itself), for an operation whose `http.fileBody` names
  * the file field it fills: streamed into the sink as that field's file, checked against the field's rule while it
- * arrives, as a multipart file is: 413 past its size (declared or streamed), 415 for a type it does not take (read
- * from the bytes; the Content-Type is only the claim). On any failure, and when the client goes away, the sink is
+ * arrives, as a multipart file is: 413 past its size (declared or streamed), 415 for a type it does not take, claimed
+ * (its Content-Type) or read from its bytes. On any failure, and when the client goes away, the sink is
  * disposed before this rejects; otherwise the caller disposes it when the call ends.
  */
 export async function readFileBody(request: Request, field: string, rule: FileRule, sink: FileSink, defaultMaxSize: number): Promise<File> {
   const maxSize = rule.maxSize ?? defaultMaxSize
   if (Number(request.headers.get('content-length')) > maxSize) throw fileTooLarge(field, maxSize)
   const claimed = request.headers.get('content-type') ?? ''
+  // The claim first, before a byte is read: a body sent as a type the field does not take is refused as it stands.
+  if (!acceptsType(rule.types, claimed)) {
+    throw new OperationError('UNSUPPORTED_MEDIA_TYPE', `Content-Type "${claimed.split(';')[0]!.trim()}" is not supported here; send ${[...rule.types, 'multipart/form-data'].join(', ')}.`)
+  }
   const reader = request.body?.getReader()
   let ended = false
   let size = 0

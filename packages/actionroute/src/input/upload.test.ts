@@ -215,8 +215,8 @@ describe('readMultipart with a sink', () => {
       const { sink, seen } = watched(dir, { gate: new Promise((resolve) => (open = resolve)) })
       const parsed = readMultipart(request, {}, { sink, rules: big })
       // The first batch is held at the gate while the second fills (on a busy machine, give it time), then no more is read.
-      for (let waited = 0; pulled.bytes <= 2 * BATCH_BYTES && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10))
-      await new Promise((resolve) => setTimeout(resolve, 20))
+      for (const deadline = Date.now() + 15_000; (seen.busy === 0 || pulled.bytes <= 2 * BATCH_BYTES) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10))
+      await new Promise((resolve) => setTimeout(resolve, 50))
       expect(seen.busy).toBe(1)
       expect(pulled.bytes).toBeGreaterThan(2 * BATCH_BYTES)
       expect(pulled.bytes).toBeLessThan(2 * BATCH_BYTES + 3 * CHUNK)
