@@ -36,6 +36,13 @@ async function eventsOf(answer: Response): Promise<ImportEvent[]> {
     .flatMap((frame) => frame.split('\n').filter((line) => line.startsWith('data: ')))
     .map((line) => JSON.parse(line.slice('data: '.length)) as ImportEvent)
 }
+/** Reads an import's stream until its text so far matches `until` (the reader then stays with the caller). */
+async function readUntil(answer: Response, until: RegExp) {
+  const reader = answer.body!.getReader()
+  let text = ''
+  while (!until.test(text)) text += new TextDecoder().decode((await reader.read()).value)
+  return { reader, text, id: /"id":"([^"]+)"/.exec(text)![1]! }
+}
 const summaryOf = (events: ImportEvent[]) => {
   const last = events.at(-1)
   if (last?.type !== 'done') throw new Error(`no summary: ${JSON.stringify(last)}`)
@@ -122,12 +129,8 @@ describe('importUsers', () => {
     expect(await client.POST('/api/users/import/{id}/cancel', { params: { id: 'nope' } })).toMatchObject({ ok: false, status: 404, error: { code: 'IMPORT_NOT_FOUND' } })
 
     // The reader goes after the first event: the import is recorded as cancelled, with exactly what it stored.
-    const dropped = await post(rows('d', 0, 10 * IMPORT_BATCH))
-    const reader = dropped.body!.getReader()
-    let text = ''
-    while (!/"stored":[1-9]/.test(text)) text += new TextDecoder().decode((await reader.read()).value)
+    const { reader, id } = await readUntil(await post(rows('d', 0, 10 * IMPORT_BATCH)), /"stored":[1-9]/)
     await reader.cancel()
-    const id = /"id":"([^"]+)"/.exec(text)![1]!
     await expect.poll(async () => (await importRow(id)).status).toBe('cancelled')
     const row = await importRow(id)
     expect(await database().db.select({ n: count() }).from(users).where(sql`${users.email} like 'd%@example.com'`)).toEqual([{ n: row.stored }])
@@ -138,12 +141,8 @@ describe('importUsers', () => {
     const csv = `name,email\n${rows('k', 0, 3 * IMPORT_BATCH)}\nBad\u0007Name,bad@example.com`
     const key = { 'idempotency-key': 'import-k-1' }
     // Stopped after its first batch (its reader went)…
-    const first = await post(csv, key)
-    const reader = first.body!.getReader()
-    let text = ''
-    while (!/"stored":[1-9]/.test(text)) text += new TextDecoder().decode((await reader.read()).value)
+    const { reader, id } = await readUntil(await post(csv, key), /"stored":[1-9]/)
     await reader.cancel()
-    const id = /"id":"([^"]+)"/.exec(text)![1]!
     await expect.poll(async () => (await importRow(id)).status).toBe('cancelled')
     // …and retried: it resumes, and every row is in once.
     const summary = summaryOf(await eventsOf(await post(csv, key)))
@@ -158,11 +157,7 @@ describe('importUsers', () => {
   it('takes over an import whose process died (no batch for 30 s) when retried with its key; refuses one still running', async () => {
     const csv = rows('z', 0, IMPORT_BATCH + 5)
     const key = { 'idempotency-key': 'import-z-1' }
-    const first = await post(csv, key)
-    const reader = first.body!.getReader()
-    let text = ''
-    while (!/"stored":[1-9]/.test(text)) text += new TextDecoder().decode((await reader.read()).value)
-    const id = /"id":"([^"]+)"/.exec(text)![1]!
+    const { reader, id } = await readUntil(await post(csv, key), /"stored":[1-9]/)
     // Its reader stalls (the run waits to hand over its next event): a retry now is refused.
     const busy = await post(csv, key)
     expect([busy.status, (await busy.json()).code]).toEqual([409, 'IMPORT_RUNNING'])

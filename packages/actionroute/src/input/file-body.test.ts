@@ -5,6 +5,7 @@ import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { openapi, operation, route } from '../index'
+import { streamedRequest } from './streamed.fixture'
 
 // A body that is the file itself (`http.fileBody`: a CSV posted as text/csv), and files read by a streaming
 // handler: what arrives is what the handler reads, limits stop the reading, nothing is left on disk.
@@ -20,20 +21,7 @@ const freshDir = () => {
 const leftIn = (dir: string) => readdirSync(dir, { recursive: true })
 const params = { params: Promise.resolve({}) }
 
-/** A request whose body is `chunks`, streamed; `pulled` counts the bytes the reader took. */
-function streamed(url: string, chunks: Uint8Array[], headers: Record<string, string>, endless?: Uint8Array) {
-  const pulled = { bytes: 0 }
-  let next = 0
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const chunk = next < chunks.length ? chunks[next++]! : endless
-      if (!chunk) return controller.close()
-      pulled.bytes += chunk.byteLength
-      controller.enqueue(chunk)
-    },
-  })
-  return { request: new Request(url, { method: 'POST', body, headers, duplex: 'half' } as RequestInit), pulled }
-}
+const streamed = (url: string, chunks: Uint8Array[], headers: Record<string, string>, endless?: Uint8Array) => streamedRequest(url, chunks, { headers, endless })
 
 const csvFile = z.file().max(4_096).mime(['text/csv', 'text/plain'])
 

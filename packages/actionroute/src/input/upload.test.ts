@@ -11,6 +11,7 @@ import { withActionContext } from '../testing'
 import { fileRulesFor } from './files'
 import { BATCH_BYTES, readMultipart } from './multipart'
 import { temporaryFiles, type FileSink, type FileTarget } from './upload'
+import { streamedRequest } from './streamed.fixture'
 
 // Files streamed into the temporary-file sink: what arrives is what the handler reads, limits stop the reading,
 // and nothing is left on disk whatever happens.
@@ -32,21 +33,9 @@ const MULTIPART = 'multipart/form-data; boundary=b'
 const fileHead = (field: string, filename: string, type = 'application/octet-stream') =>
   `--b\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`
 
-/** A request whose body is `chunks`, then (unless `endless`) nothing; `pulled` counts the bytes the reader took. */
-function streamed(chunks: Uint8Array[], { endless, signal }: { endless?: Uint8Array; signal?: AbortSignal } = {}) {
-  const pulled = { bytes: 0 }
-  let next = 0
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const chunk = next < chunks.length ? chunks[next++]! : endless
-      if (!chunk) return controller.close()
-      pulled.bytes += chunk.byteLength
-      controller.enqueue(chunk)
-    },
-  })
-  const request = new Request('http://test/upload', { method: 'POST', body, headers: { 'content-type': MULTIPART }, duplex: 'half', signal } as RequestInit)
-  return { request, pulled }
-}
+/** A multipart request whose body is `chunks`, then (unless `endless`) nothing; `pulled` counts the bytes the reader took. */
+const streamed = (chunks: Uint8Array[], { endless, signal }: { endless?: Uint8Array; signal?: AbortSignal } = {}) =>
+  streamedRequest('http://test/upload', chunks, { headers: { 'content-type': MULTIPART }, endless, signal })
 
 const refusal = (promise: Promise<unknown>) =>
   promise.then(
