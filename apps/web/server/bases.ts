@@ -2,6 +2,7 @@ import { apiKeys, authenticate, base, type Base } from 'actionroute'
 import { session } from '@/server/auth/session'
 import { env } from '@/server/env'
 import { idempotentWrites } from '@/server/middleware/idempotent-writes'
+import { importUploads } from '@/server/middleware/import-uploads'
 import { limitWrites } from '@/server/middleware/limit-writes'
 import { logRequests } from '@/server/middleware/log-requests'
 
@@ -26,4 +27,8 @@ type WriteErrors = (typeof limitWrites)['errors'] & NonNullable<typeof signedIn>
  * and in the form alike); unset, open to all, as the canonical curl expects. Each runs once per idempotency
  * key (scoped per principal or client), and changes the home page's list.
  */
-export const writes = ((signedIn ? limited.use(signedIn) : limited.public()) as Base<object, WriteErrors>).use(idempotentWrites)
+const principal = (signedIn ? limited.use(signedIn) : limited.public()) as Base<object, WriteErrors>
+export const writes = principal.use(idempotentWrites)
+
+/** Imports: writes whose body is a file of up to 256 MB; at most a few read at once, counted before anything reads one. */
+export const imports = principal.use(importUploads).use(idempotentWrites)

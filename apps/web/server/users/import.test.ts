@@ -9,6 +9,7 @@ import { userImports, users } from '@/server/db/schema'
 import { setupTestDatabase } from '@/test/support/database'
 import { checkEmail, checkName, IMPORT_BATCH, MAX_RUNNING_IMPORTS, PLAIN_EMAIL, PLAIN_NAME, type ImportEvent } from './import'
 import { userEmail, userName } from './schema'
+import { MAX_IMPORT_UPLOADS } from '@/server/middleware/import-uploads'
 import { cancelImport, importUsers } from './operations'
 import * as queries from './queries'
 
@@ -248,6 +249,36 @@ describe('importUsers', () => {
     await post(body as unknown as Blob).catch(() => undefined)
     expect(await database().db.select({ n: count() }).from(userImports)).toEqual(before)
     expect(await database().db.select({ n: count() }).from(users).where(sql`${users.email} like 'cut%@example.com'`)).toEqual([{ n: 0 }])
+  })
+
+  it(`reads at most ${MAX_IMPORT_UPLOADS} import files at once: another is answered 503 before its body is read`, async () => {
+    // Uploads that stall mid-body, as a slow or hostile client sends them.
+    const stalled = Array.from({ length: MAX_IMPORT_UPLOADS }, () => {
+      let stop!: (error: Error) => void
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('name\nSlow One\n'))
+          stop = (error) => controller.error(error)
+        },
+      })
+      return { answer: post(body as unknown as Blob), stop }
+    })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    let pulled = 0
+    const next = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++
+        controller.enqueue(new TextEncoder().encode('name\nOne More\n'))
+        controller.close()
+      },
+    })
+    const refused = await post(next as unknown as Blob)
+    expect([refused.status, refused.headers.get('retry-after'), (await refused.json()).code]).toEqual([503, '60', 'SERVICE_UNAVAILABLE'])
+    expect(pulled, 'chunks of the refused body read').toBeLessThanOrEqual(1)
+    for (const upload of stalled) upload.stop(new Error('gone'))
+    await Promise.all(stalled.map((upload) => upload.answer))
+    // The slots are free again.
+    expect(summaryOf(await eventsOf(await post('name\nAfter Slots\n')))).toMatchObject({ status: 'done', stored: 1 })
   })
 
   it('accounts for every line of any generated CSV: added, taken or invalid, never a 5xx', async () => {

@@ -1,5 +1,5 @@
 import type { Context } from 'actionroute'
-import { reads, writes } from '@/server/bases'
+import { imports, reads, writes } from '@/server/bases'
 import type { User } from '@/server/db/schema'
 import { userErrors } from './errors'
 import * as queries from './queries'
@@ -184,7 +184,7 @@ export const followUsers = reads.operation({
   stream: { item: userEventJson, id: (event) => String(event.seq), event: (event) => event.kind },
 })
 
-export const importUsers = writes.operation({
+export const importUsers = imports.operation({
   tags,
   name: 'importUsers',
   summary: 'Import users from a CSV file',
