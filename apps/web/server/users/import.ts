@@ -5,7 +5,7 @@ import { z } from 'zod'
 import type { Database } from '@/server/db/client'
 import { userImports, type Door, type ImportProblem, type UserImport } from '@/server/db/schema'
 import { CsvParser, type CsvRecord } from './csv'
-import { NAME_MAX, userEmail, userName } from './schema'
+import { EMAIL_MAX, NAME_MAX, userEmail, userName } from './schema'
 
 // Importing users from a CSV file (name, email): read as a stream, checked row by row, inserted in batches, each
 // batch in one transaction with the import's counts (user_imports), so what an import says it stored is what is
@@ -206,7 +206,7 @@ export function checkName(text: string): { ok: true; name: string } | { ok: fals
 }
 
 export function checkEmail(text: string): { ok: true; email: string } | { ok: false; reason: string } {
-  if (text.length <= 254 && PLAIN_EMAIL.test(text)) return { ok: true, email: text.toLowerCase() }
+  if (text.length <= EMAIL_MAX && PLAIN_EMAIL.test(text)) return { ok: true, email: text.toLowerCase() }
   const email = userEmail.safeParse(text)
   return email.success ? { ok: true, email: email.data } : { ok: false, reason: firstIssue(email.error) }
 }
