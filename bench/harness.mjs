@@ -282,10 +282,13 @@ export async function freePort() {
   return port
 }
 
-/** `next start` of the build on core 0 with `env` added; resolves once GET /rows answers (the database is open). */
-export async function startServer(env) {
+/**
+ * `next start` of the build on core 0 with `env` added and `nodeArgs` for its node; resolves once GET /rows answers
+ * (the database is open).
+ */
+export async function startServer(env, { nodeArgs = [] } = {}) {
   const port = await freePort()
-  const [command, args] = pinned(0, process.execPath, [nextBin, 'start', appDir, '-p', String(port), '-H', '127.0.0.1'])
+  const [command, args] = pinned(0, process.execPath, [...nodeArgs, nextBin, 'start', appDir, '-p', String(port), '-H', '127.0.0.1'])
   const server = launch(command, args, {
     env: { ...process.env, ...env, NEXT_TELEMETRY_DISABLED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],

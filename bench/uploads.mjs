@@ -6,8 +6,10 @@
 //     ends; the handler answers `file.size`), against a bare `node:http` server that pipes the same request body to a
 //     file in the same directory with stream.pipeline, then stats and removes it (the sink's file is removed before
 //     route() answers too). For reference, a third door: a Route Handler written by hand in the same build
-//     (app/upload-hand/route.ts) piping `request.body` to a file, which tells Next's share from actionroute's.
-//     Both servers run on core 0 at once (the idle one costs nothing); this script streams each body from the file
+//     (app/upload-hand/route.ts) piping `request.body` to a file, which tells Next's share from actionroute's. These
+//     three run with NODE_ARGS (see there: V8's collector on the one core they have); a fourth door, route() again in
+//     a second `next start` with V8's defaults, tells what that changes (none when BENCH_UPLOAD_NODE_ARGS is empty).
+//     The servers run on core 0 at once (the idle ones cost nothing); this script streams each body from the file
 //     with node:http on core 1. BENCH_UPLOAD_WARMUP (4) uploads per door right after the start (a fresh server is
 //     2–3 × slower on its first ones), then rounds of BENCH_UPLOAD_PER_ROUND (3) uploads per door, one after the other,
 //     each door first in turn (one upload takes a quarter of a second: alone, it is at the mercy of a hiccup), in two
@@ -30,7 +32,7 @@
 // caller holds it). Before each measured upload or batch it waits for the machine to be quiet, and measures an upload
 // again (BENCH_RETRIES, 2, times at most) when other work used the CPU around it. Options (environment):
 // BENCH_UPLOAD_PARTS (route,avatar), BENCH_UPLOAD_MB, BENCH_UPLOAD_WARMUP, BENCH_UPLOAD_ROUNDS, BENCH_UPLOAD_PER_ROUND,
-// BENCH_UPLOAD_IDLE_ROUNDS, BENCH_UPLOAD_IDLE_SECONDS,
+// BENCH_UPLOAD_IDLE_ROUNDS, BENCH_UPLOAD_IDLE_SECONDS, BENCH_UPLOAD_NODE_ARGS (NODE_ARGS),
 // BENCH_AVATAR_DATABASES (pglite,postgres), BENCH_AVATAR_REQUESTS, BENCH_AVATAR_CONCURRENCY, BENCH_AVATAR_WARMUP,
 // BENCH_AVATAR_DATABASE_URL (postgres://postgres@127.0.0.1:5432/actionroute_uploads: created, its schemas dropped
 // first), BENCH_DATABASE_URL (the bench app's, as for peers.mjs: next start needs it to answer GET /rows at
@@ -44,6 +46,16 @@ import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
+
+/**
+ * V8 flags for the servers of part 1 (but the fourth door's). Each server has one core (taskset), as in a container
+ * with one CPU, and V8's collector by default hands marking and sweeping to threads of its own, which then wait for
+ * that same core: after some idle time (see PHASES), the memory of the chunks an upload has already dropped is not
+ * swept in time and sets off a full collection every 40–90 ms. --single-threaded-gc does that work on the main
+ * thread, at once. The README recommends it for a server on one core; it must be given on node's command line
+ * (NODE_OPTIONS refuses it).
+ */
+const NODE_ARGS = '--single-threaded-gc'
 
 // ---- the bare baseline server: `node uploads.mjs --bare-server <dir>` (started by the benchmark below)
 
@@ -83,6 +95,8 @@ async function benchmark() {
   const config = {
     parts: list(process.env.BENCH_UPLOAD_PARTS || 'route,avatar'),
     fileMiB: int('BENCH_UPLOAD_MB', 100),
+    // V8 flags for the servers of part 1 but the "route(), V8's defaults" door, which runs only when flags are given.
+    nodeArgs: (process.env.BENCH_UPLOAD_NODE_ARGS ?? NODE_ARGS).split(/\s+/).filter(Boolean),
     rounds: int('BENCH_UPLOAD_ROUNDS', 7),
     warmup: int('BENCH_UPLOAD_WARMUP', 4),
     perRound: int('BENCH_UPLOAD_PER_ROUND', 3),
@@ -165,7 +179,7 @@ async function benchmark() {
 
   /** The bare baseline on core 0: this very file with --bare-server, writing into `dir`. */
   async function startBare(dir) {
-    const [command, args] = pinned(0, process.execPath, [path.join(benchDir, 'uploads.mjs'), '--bare-server', dir])
+    const [command, args] = pinned(0, process.execPath, [...config.nodeArgs, path.join(benchDir, 'uploads.mjs'), '--bare-server', dir])
     const server = launch(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
     const port = await new Promise((resolve, reject) => {
       server.stdout.once('data', (chunk) => resolve(JSON.parse(chunk.toString()).port))
@@ -176,10 +190,15 @@ async function benchmark() {
 
   /**
    * The two states a Next server meets an upload in. Right after a burst of work V8's heap still has the room the
-   * start-up left it; after some 30 s idle, V8's memory reducer shrinks it to what is live, and the next uploads
-   * through Next run a full collection every few dozen milliseconds (the chunks' ArrayBuffers press it to), 3–4 ×
-   * the CPU per byte, until the heap grows again, which can take dozens of uploads. A server that is up for long
-   * meets most uploads in the second state. The bare server's heap is so small that either costs it little.
+   * start-up left it (the old generation's limit some 30–90 MB above what is live). After some 30 s idle, a full
+   * collection (the memory reducer's, among others) sets that limit 8–30 MB above what is live, and with V8's
+   * default collector on one core the next uploads through Next then often (not always) run a full collection every
+   * 40–90 ms for as long as bytes arrive, 3–5 × the CPU per byte, the hand-written route as much as route():
+   * --trace-incremental-marking shows each marking start on "allocation limit" or "task" with the heap itself hardly
+   * grown, so what fills the room is memory outside the heap, the chunks not swept yet. Tried on 2026-12-05 and not
+   * enough: --no-memory-reducer, --min-semi-space-size=4 and =16, --max-semi-space-size=4. NODE_ARGS
+   * (--single-threaded-gc) is what held. A server that is up for long meets most uploads in the second state. The
+   * bare server's heap is so small that either costs it little.
    */
   const PHASES = [
     { id: 'busy', rounds: config.rounds, idleSeconds: 0, title: 'each door again within seconds of its previous upload' },
@@ -210,7 +229,13 @@ async function benchmark() {
       }),
     )
     const goal = ratioOf('ours', 'bare')
-    return { ...summary, ratio: { ...goal, goal: 0.8, met: goal.median >= 0.8 }, ratioOfHand: ratioOf('ours', 'hand'), handOfBare: ratioOf('hand', 'bare') }
+    return {
+      ...summary,
+      ratio: { ...goal, goal: 0.8, met: goal.median >= 0.8 },
+      ratioOfHand: ratioOf('ours', 'hand'),
+      handOfBare: ratioOf('hand', 'bare'),
+      ...(ids.includes('plain') ? { plainOfBare: ratioOf('plain', 'bare') } : {}),
+    }
   }
 
   async function measureRoute() {
@@ -229,13 +254,16 @@ async function benchmark() {
       await ensureDatabase(config.benchDatabaseUrl)
       // A quiet machine before the servers start: from then on they must not sit idle before the first phase (below).
       await waitForQuiet(config.quiet)
-      const ours = await startServer({ BENCH_DATABASE_URL: config.benchDatabaseUrl, BENCH_UPLOAD_DIR: sinkDir })
+      const serverEnv = { BENCH_DATABASE_URL: config.benchDatabaseUrl, BENCH_UPLOAD_DIR: sinkDir }
+      const ours = await startServer(serverEnv, { nodeArgs: config.nodeArgs })
+      const plain = config.nodeArgs.length > 0 ? await startServer(serverEnv) : undefined
       const bare = await startBare(sinkDir)
       const startedAt = performance.now()
       const variants = {
         bare: { label: 'bare node:http pipeline', url: bare.url, server: bare.server, expected: body.length },
         hand: { label: 'hand-written Next route', url: `${ours.base}/upload-hand`, server: ours.server, expected: body.length },
         ours: { label: 'actionroute route()', url: `${ours.base}/upload`, server: ours.server, expected: body.fileSize },
+        ...(plain ? { plain: { label: "route(), V8's defaults", url: `${plain.base}/upload`, server: plain.server, expected: body.fileSize } } : {}),
       }
       const ids = Object.keys(variants)
       /** When each server's last upload ended: how long it sat idle matters (see PHASES). */
@@ -276,6 +304,7 @@ async function benchmark() {
           }
         }
         const rssAtStartMiB = { bare: treeRssBytes(bare.server.pid) / MiB, ours: treeRssBytes(ours.server.pid) / MiB }
+        if (plain) rssAtStartMiB.plain = treeRssBytes(plain.server.pid) / MiB
         rssAtStartMiB.hand = rssAtStartMiB.ours
         // The first uploads through a fresh server are 2–3 times slower than the later ones (V8 compiles the hot
         // paths as they run): each door gets several before it is measured, back to back, right after the start.
@@ -319,6 +348,7 @@ async function benchmark() {
         return { bodyBytes: body.length, fileBytes: body.fileSize, phases, disturbed }
       } finally {
         await stop(ours.server)
+        if (plain) await stop(plain.server)
         await stop(bare.server)
       }
     } finally {
@@ -483,11 +513,13 @@ async function benchmark() {
     const { route, avatars } = data
     const lines = ['# Upload benchmark', '', `\`npm run bench:uploads\` (bench/uploads.mjs); every figure below is from one run.`, '']
     if (route) {
-      const doorLabel = { bare: 'bare', hand: 'hand-written Next route', ours: 'route()' }
+      const doorLabel = { bare: 'bare', hand: 'hand-written Next route', ours: 'route()', plain: "route(), V8's defaults" }
+      const flags = `\`${config.nodeArgs.join(' ')}\``
       const doors = [
         ['bare', 'bare `node:http` server: `pipeline(request, createWriteStream(file))`'],
         ['hand', 'hand-written Route Handler in `next start`: `pipeline(Readable.fromWeb(request.body), createWriteStream(file))`'],
         ['ours', 'actionroute `route()` in `next start`: multipart parsed, the file streamed into `temporaryFiles()`'],
+        ['plain', "the same `route()` in a second `next start` run with V8's defaults"],
       ]
       const paired = (r) => `**${r.median.toFixed(3)}**, the median of the rounds' ratios (${r.perRound.map(n2).join(', ')})`
       lines.push(
@@ -496,17 +528,18 @@ async function benchmark() {
         `Body ${route.bodyBytes.toLocaleString('en')} bytes of multipart/form-data holding a file of ${route.fileBytes.toLocaleString('en')} random bytes.`,
         `${config.warmup} warm-up uploads per door right after the servers started, then rounds of ${config.perRound} uploads per door, one after the`,
         "other, each door first in turn; MiB/s of the whole bodies, from each one's first byte sent to its answer read.",
+        ...(config.nodeArgs.length > 0 ? [`The bare server and the first \`next start\` (route() and the hand-written route) run with ${flags}; the second one with V8's defaults.`] : []),
         '',
       )
       for (const phase of route.phases) {
         const { summary } = phase
-        const { bare, ours, ratio, ratioOfHand, handOfBare } = summary
+        const { bare, ours, ratio, ratioOfHand, handOfBare, plainOfBare } = summary
         lines.push(
           `### ${phase.rounds} rounds, ${phase.title}`,
           '',
           '| Door | MiB/s (median) | min–max | server CPU ms per 100 MiB | server RSS before the first upload of the phase | peak | largest rise in one round |',
           '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-          ...doors.map(([id, label]) => {
+          ...doors.filter(([id]) => summary[id]).map(([id, label]) => {
             const d = summary[id]
             return `| ${label} | ${n0(d.mibPerSecond)} | ${n0(d.min)}–${n0(d.max)} | ${n0(d.cpuMsPer100MiB)} | ${n0(d.rssBeforeMiB)} MiB | ${n0(d.rssPeakMiB)} MiB | ${n0(d.rssGrowthMiB)} MiB |`
           }),
@@ -514,6 +547,7 @@ async function benchmark() {
           `- route() ÷ bare: ${paired(ratio)}; the medians' ratio ${(ours.mibPerSecond / bare.mibPerSecond).toFixed(3)}. Goal ≥ 0.8: **${ratio.met ? 'met' : 'missed'}**.`,
           `- route() ÷ the hand-written Next route (what actionroute adds to Next): ${paired(ratioOfHand)}.`,
           `- The hand-written Next route ÷ bare (what Next adds to Node): ${paired(handOfBare)}.`,
+          ...(plainOfBare ? [`- route() with V8's defaults ÷ bare: ${paired(plainOfBare)}; the medians' ratio ${(summary.plain.mibPerSecond / bare.mibPerSecond).toFixed(3)}.`] : []),
           '',
         )
       }
